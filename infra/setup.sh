@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what `npm start` and `npm test` need, once: npm packages and the Temporal CLI.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "Installing npm packages..." >&2
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (swc, esbuild
+  # binaries) out of the lock file and then refuses its own lock under `npm ci`.
+  npm install --no-audit --no-fund >&2
+  touch node_modules/.package-lock.json
+fi
+bash infra/temporal/install-cli.sh >/dev/null
