@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/**
+ * The block model: one zod schema per shape, TypeScript types inferred from them.
+ * Shared by the API (validation at the edge), the workflows (validation at the
+ * workflow boundary) and the activities. Must stay free of Node APIs because the
+ * workflow bundle imports it.
+ */
+
+/** Every issue of a failed validation as `path: message`, joined: one line for an error message. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+export const ChainIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'chainId must match [a-z0-9-]{1,64}');
+export const BlockHashSchema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
+export const BlockNumberSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const GPU_CLASSES = ['h100', 'a100', 'l4', 'cpu'] as const;
+export const GpuClassSchema = z.enum(GPU_CLASSES);
+export type GpuClass = z.infer<typeof GpuClassSchema>;
+
+export const PROVER_NAMES = ['simulated', 'command', 'o1js'] as const;
+export const ProverNameSchema = z.enum(PROVER_NAMES);
+export type ProverName = z.infer<typeof ProverNameSchema>;
+
+export const MAX_SEGMENTS = 2000;
+export const SegmentCountSchema = z.number().int().min(1).max(MAX_SEGMENTS);
+
+/** Opaque to the orchestrator; each prover backend reads what it understands. */
+export const ProverInputSchema = z.record(z.string(), z.unknown());
+export type ProverInput = z.infer<typeof ProverInputSchema>;
+
+/** The identity of a block as every activity sees it. */
+export const BlockRefSchema = z.object({
+  chainId: ChainIdSchema,
+  number: BlockNumberSchema,
+  hash: BlockHashSchema,
+});
+export type BlockRef = z.infer<typeof BlockRefSchema>;
+
+/** Orchestration knobs of one block proof; defaults suit the simulated backend. */
+export const ProofOptionsSchema = z.object({
+  /** Fan-in of the aggregation tree unless the backend declares its own. */
+  fanIn: z.number().int().min(2).max(64).default(4),
+  /** A worker that stops heartbeating for this long is presumed dead; its task is retried elsewhere. */
+  heartbeatTimeoutMs: z.number().int().min(500).max(600_000).default(5_000),
+  /** Upper bound of one prover attempt (segment or aggregation). */
+  attemptTimeoutMs: z.number().int().min(1_000).max(86_400_000).default(600_000),
+  /**
+   * Upper bound of one task in total, waiting for a worker and every retry included: lost
+   * workers are retried without limit of count, but not of time.
+   */
+  taskTimeoutMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
+  /** Prover errors (crash, non-zero exit) tolerated per segment or aggregation before the block fails; lost workers do not count. */
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+  /**
+   * Straggler hedging: once every other segment of the block is done, a segment still running
+   * after this many times their median proving time gets a second copy on another slot; the
+   * first to finish wins and the other is cancelled. 0 turns hedging off.
+   */
+  hedgeFactor: z.number().min(0).max(100).default(3),
+  /** Temporal task priority (1 = first); the sequencer gives the chain head the best one. */
+  priorityKey: z.number().int().min(1).max(5).default(3),
+});
+export type ProofOptions = z.infer<typeof ProofOptionsSchema>;
+
+/** Input of the block proof workflow. */
+export const BlockJobSchema = BlockRefSchema.extend({
+  segments: SegmentCountSchema,
+  gpuClass: GpuClassSchema,
+  prover: ProverNameSchema,
+  input: ProverInputSchema.default({}),
+  options: ProofOptionsSchema.default(ProofOptionsSchema.parse({})),
+  /** Epoch ms by which the proof should exist (timestamp + slot); drives the DeadlineMissed search attribute. */
+  deadlineAt: z.number().int().min(0).optional(),
+});
+export type BlockJob = z.infer<typeof BlockJobSchema>;
+export type BlockJobInput = z.input<typeof BlockJobSchema>;
+
+export const BLOCK_STATUSES = ['queued', 'proving', 'aggregating', 'proved', 'finalized', 'failed', 'cancelled'] as const;
+export const BlockStatusSchema = z.enum(BLOCK_STATUSES);
+export type BlockStatus = z.infer<typeof BlockStatusSchema>;
+
+export interface SegmentProgress {
+  total: number;
+  done: number;
+  /** Dispatched to the GPU task queue and not finished yet. */
+  running: number;
+  failed: number;
+}
+
+export interface BlockProgress {
+  status: BlockStatus;
+  segments: SegmentProgress;
+  aggregation: { total: number; done: number };
+  error?: string;
+}
+
+/** What a worker reports about one unit of prover work (segment or aggregation node). */
+export interface WorkReceipt {
+  proofRef: string;
+  /** When the server scheduled this attempt (worker clock view of the server time). */
+  scheduledAt: number;
+  startedAt: number;
+  finishedAt: number;
+  /** Time the prover itself computed. */
+  provingMs: number;
+  attempt: number;
+  worker: string;
+  device: number;
+}
+
+export interface SegmentTiming extends WorkReceipt {
+  index: number;
+  /** Prover errors this segment survived (each retried as a new task). */
+  proverRetries: number;
+  /** A second copy was started for this straggler; the receipt is the winner's. */
+  hedged: boolean;
+  /** When the workflow saw the result (workflow time). */
+  seenAt: number;
+}
+
+export interface AggregationLevelTiming {
+  level: number;
+  nodes: number;
+  startedAt: number;
+  finishedAt: number;
+  maxProvingMs: number;
+}
+
+export interface BlockTimings {
+  startedAt: number;
+  finishedAt: number;
+  totalMs: number;
+  /** Sum of prover time along the slowest root-to-leaf path of the tree, plus verification. */
+  criticalPathMs: number;
+  /** totalMs - criticalPathMs: what orchestration cost (DESIGN.md). */
+  overheadMs: number;
+  verifyMs: number;
+  segments: SegmentTiming[];
+  aggregationLevels: AggregationLevelTiming[];
+}
+
+export interface BlockProofResult {
+  block: BlockRef;
+  prover: ProverName;
+  gpuClass: GpuClass;
+  proofRef: string;
+  verified: boolean;
+  fanIn: number;
+  aggregationLevels: number;
+  timings: BlockTimings;
+}
+
+/** What a block workflow reports to its chain's sequencer when it ends, however it ends. */
+export interface BlockSettlement {
+  workflowId: string;
+  number: number;
+  outcome: 'proved' | 'failed' | 'cancelled';
+  segments: SegmentProgress;
+  proofRef?: string;
+  provingMs?: number;
+  overheadMs?: number;
+  error?: string;
+}

@@ -1,0 +1,11 @@
+/** Messages between an o1js prover backend and its long-lived prover process (Node IPC). */
+export type ProverRequest =
+  | { id: number; op: 'chunk'; blockHash: string; index: number }
+  | { id: number; op: 'merge'; left: string; right: string }
+  | { id: number; op: 'verify'; blockHash: string; segmentCount: number; proof: string };
+
+export type ProverReply =
+  | { id: number; ok: true; result: string | { valid: boolean; reason?: string } }
+  | { id: number; ok: false; badInput: boolean; error: string };
+
+export type ProverStatus = { ready: true; compileMs: number };

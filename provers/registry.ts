@@ -1,0 +1,14 @@
+import type { ProverName } from '../domain/block';
+import type { ProverBackend } from './backend';
+import { CommandProver } from './command';
+import { O1jsProver } from './o1js/backend';
+import { SimulatedProver } from './simulated';
+
+export type ProverRegistry = ReadonlyMap<ProverName, ProverBackend>;
+
+/** The backends a worker serves, by name. */
+export function defaultProverRegistry(): ProverRegistry {
+  // Real provers start their processes on first use, so a worker that never sees them pays nothing.
+  const backends: ProverBackend[] = [new SimulatedProver(), new CommandProver(), new O1jsProver()];
+  return new Map(backends.map((backend) => [backend.name, backend]));
+}
