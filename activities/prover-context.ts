@@ -1,0 +1,38 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { BadInputError, ProverFailedError, type ProverContext } from '../provers/backend';
+
+/** Failure types the workflow's retry policy knows about. */
+export const FailureTypes = {
+  BadInput: 'BadInput',
+  ProverFailed: 'ProverFailed',
+  VerificationFailed: 'VerificationFailed',
+} as const;
+
+/**
+ * Runs prover work inside an activity: the prover's progress becomes Temporal
+ * heartbeats (a dead worker is noticed within the heartbeat timeout), Temporal's
+ * cancellation becomes an AbortSignal, and prover errors become failures the
+ * retry policy can classify.
+ */
+export async function runProverWork<T>(device: number, work: (context: ProverContext) => Promise<T>, priorAttempts = 0): Promise<T> {
+  const activity = Context.current();
+  const heartbeatTimeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
+  const context: ProverContext = {
+    signal: activity.cancellationSignal,
+    // The SDK throttles heartbeats to a fraction of the timeout, so calling often is cheap.
+    // Local activities (plan, verify) have no heartbeat: their liveness is the workflow task's.
+    progress: activity.info.isLocal ? () => undefined : () => activity.heartbeat(),
+    progressIntervalMs: heartbeatTimeoutMs > 0 ? Math.max(100, Math.min(1_000, heartbeatTimeoutMs / 4)) : 1_000,
+    device,
+    attempt: priorAttempts + activity.info.attempt,
+    log: (message) => activity.log.info(message),
+  };
+  try {
+    return await work(context);
+  } catch (error) {
+    if (error instanceof BadInputError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
+    if (error instanceof ProverFailedError) throw ApplicationFailure.retryable(error.message, FailureTypes.ProverFailed);
+    throw error;
+  }
+}

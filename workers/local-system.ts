@@ -1,0 +1,128 @@
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { startDevServer, type DevServer, type DevServerOptions } from '../infra/temporal/dev-server';
+import { spawnTsProcess, stopProcess } from './processes';
+
+const REPO = path.resolve(__dirname, '..');
+
+export interface LocalSystemOptions {
+  server: DevServerOptions & { port: number };
+  apiPort: number;
+  dataDir: string;
+  /** Extra environment for every prooflane process. */
+  env?: NodeJS.ProcessEnv;
+  /** Where the processes' stdout/stderr go: inherited (npm start) or piped away (tests, bench). */
+  quiet?: boolean;
+}
+
+/**
+ * The whole system on one machine, each part its own OS process as in production: the
+ * Temporal dev server, the orchestration worker, GPU workers and the API. Used by
+ * `npm start`, the benchmark and the fault tests, which kill and restart the parts.
+ */
+export class LocalSystem {
+  server!: DevServer;
+  private orchestration?: ChildProcess;
+  private api?: ChildProcess;
+  private readonly gpuWorkers = new Map<string, ChildProcess>();
+
+  private constructor(private readonly options: LocalSystemOptions) {}
+
+  static async start(options: LocalSystemOptions): Promise<LocalSystem> {
+    const system = new LocalSystem(options);
+    system.server = await startDevServer(options.server);
+    await system.startOrchestration();
+    await system.startApi();
+    return system;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      TEMPORAL_ADDRESS: this.server.address,
+      TEMPORAL_NAMESPACE: this.server.namespace,
+      ...(this.server.uiUrl ? { TEMPORAL_UI_URL: this.server.uiUrl } : {}),
+      PROOFLANE_DATA_DIR: this.options.dataDir,
+      PROOFLANE_API_PORT: String(this.options.apiPort),
+      ...this.options.env,
+    };
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.options.apiPort}`;
+  }
+
+  async startOrchestration(): Promise<void> {
+    this.orchestration = await this.spawn('workers/orchestration-worker.ts', [], 'orchestration worker');
+  }
+
+  async startApi(): Promise<void> {
+    this.api = await this.spawn('api/main.ts', [], 'prooflane API');
+  }
+
+  async addGpuWorker(gpuClass: string, gpus: number, identity: string, extraArgs: string[] = []): Promise<ChildProcess> {
+    const child = await this.spawn('workers/gpu-worker.ts', ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity, ...extraArgs], 'GPU worker');
+    this.gpuWorkers.set(identity, child);
+    return child;
+  }
+
+  /** Stops a GPU worker: SIGTERM drains it, SIGKILL is a crash. Resolves when it has exited. */
+  async stopGpuWorker(identity: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.gpuWorkers.get(identity);
+    this.gpuWorkers.delete(identity);
+    if (child) await this.stopChild(child, signal, 60_000);
+  }
+
+  async stopGpuWorkers(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all([...this.gpuWorkers.keys()].map((identity) => this.stopGpuWorker(identity, signal)));
+  }
+
+  async killOrchestration(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.orchestration) await this.stopChild(this.orchestration, signal);
+  }
+
+  async killApi(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.api) await this.stopChild(this.api, signal);
+  }
+
+  /** Kills the Temporal server (SIGKILL: a crash) and starts it again on the same database file. */
+  async restartServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.stopChild(this.server.process, signal);
+    this.server = await startDevServer(this.options.server);
+  }
+
+  /** Called when a prooflane process exits without being stopped through this class. */
+  onUnexpectedExit(handler: (what: string, code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.unexpectedExit = handler;
+  }
+
+  async stop(): Promise<void> {
+    const children = [...this.gpuWorkers.values(), this.orchestration, this.api].filter((child): child is ChildProcess => child !== undefined);
+    await Promise.all(children.map((child) => this.stopChild(child, 'SIGTERM', 15_000)));
+    await this.server.stop();
+  }
+
+  private readonly expectedExits = new WeakSet<ChildProcess>();
+  private unexpectedExit?: (what: string, code: number | null, signal: NodeJS.Signals | null) => void;
+
+  private stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs = 15_000): Promise<void> {
+    this.expectedExits.add(child);
+    return stopProcess(child, signal, graceMs);
+  }
+
+  private async spawn(script: string, args: string[], readyLine: string): Promise<ChildProcess> {
+    const child = spawnTsProcess(path.join(REPO, script), args, { env: this.env, stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        if (!this.options.quiet) console.log(line);
+        if (line.includes(readyLine)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
+    });
+    child.once('exit', (code, signal) => {
+      if (!this.expectedExits.has(child)) this.unexpectedExit?.(script, code, signal);
+    });
+    return child;
+  }
+}

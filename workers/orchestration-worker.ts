@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { FileArtifactStore } from '../activities/artifact-store';
+import { FileProofPublisher } from '../activities/publisher';
+import { createOrchestrationActivities } from '../activities';
+import { ORCHESTRATION_TASK_QUEUE } from '../domain/names';
+import { dataDir, temporalSettings } from '../infra/temporal/settings';
+import { defaultProverRegistry, type ProverRegistry } from '../provers/registry';
+import { installRuntime } from './runtime';
+
+/**
+ * Hosts the workflows (sequencers, block proofs) and the light activities (plan,
+ * verify). Stateless: run as many as needed; Temporal holds the state.
+ */
+export interface OrchestrationWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  artifactsDir: string;
+  /** Where finalized proofs are published (the file publisher's folder). */
+  publishedDir: string;
+  /** A pre-built workflow bundle (tests, fast restarts); otherwise workflows/ is bundled at start. */
+  workflowBundlePath?: string;
+  provers?: ProverRegistry;
+  identity?: string;
+}
+
+export async function createOrchestrationWorker(options: OrchestrationWorkerOptions): Promise<Worker> {
+  const workflows = options.workflowBundlePath
+    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: ORCHESTRATION_TASK_QUEUE,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...workflows,
+    // A restarted orchestration worker gets its workflows' tasks back after this long instead of
+    // the 10 s default (tasks for a dead worker's sticky queue wait that long before moving on).
+    stickyQueueScheduleToStartTimeout: '3 seconds',
+    activities: createOrchestrationActivities({
+      provers: options.provers ?? defaultProverRegistry(),
+      store: new FileArtifactStore(options.artifactsDir),
+      publisher: new FileProofPublisher(options.publishedDir),
+    }),
+  });
+}
+
+async function main(): Promise<void> {
+  installRuntime();
+  const settings = temporalSettings();
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const provers = defaultProverRegistry();
+  const worker = await createOrchestrationWorker({
+    provers,
+    connection,
+    namespace: settings.namespace,
+    artifactsDir: path.join(dataDir(), 'artifacts'),
+    publishedDir: path.join(dataDir(), 'published'),
+    workflowBundlePath: process.env.PROOFLANE_WORKFLOW_BUNDLE,
+  });
+  console.log(`orchestration worker ${worker.options.identity} on queue ${ORCHESTRATION_TASK_QUEUE} (Temporal ${settings.address})`);
+  try {
+    await worker.run();
+  } finally {
+    await Promise.all([...provers.values()].map((backend) => backend.close?.()));
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`orchestration-worker: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

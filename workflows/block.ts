@@ -1,0 +1,321 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { GpuActivities, OrchestrationActivities, ProverTask } from '../activities';
+import { buildAggregationTree, treeDepth, type TreeNode } from '../domain/aggregation-tree';
+import {
+  BlockJobSchema,
+  describeIssues,
+  type AggregationLevelTiming,
+  type BlockJob,
+  type BlockJobInput,
+  type BlockProgress,
+  type BlockProofResult,
+  type BlockSettlement,
+  type BlockStatus,
+  type SegmentTiming,
+  type WorkReceipt,
+} from '../domain/block';
+import { gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
+import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal } from './definitions';
+
+const NON_RETRYABLE = ['BadInput', 'VerificationFailed'];
+
+/**
+ * Retry budgets: Temporal retries a task whose worker was lost (heartbeat timeout, drain) as
+ * often as needed within `taskTimeoutMs`; prover errors are not retried by Temporal but here,
+ * each as a new task, at most `maxAttempts` times in all. Losing workers never spends the
+ * budget for prover errors, and a prover that keeps failing fails the block.
+ */
+/** Attempt numbers of a hedge copy start here, so a prover sees it as a different try. */
+const HEDGE_ATTEMPT_OFFSET = 1000;
+
+/** The first promise to fulfil; rejects with the first error only when all reject. */
+function firstFulfilled<T>(promises: Promise<T>[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let failures = 0;
+    let firstError: unknown;
+    for (const promise of promises) {
+      promise.then(resolve, (error: unknown) => {
+        failures += 1;
+        firstError ??= error;
+        if (failures === promises.length) reject(firstError);
+      });
+    }
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function isProverError(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'ProverFailed';
+}
+
+// Plan and verify are light and run beside the workflow as local activities: no task queue
+// round trip and no extra workflow task each, which is most of a block's orchestration cost.
+const orchestration = proxyLocalActivities<OrchestrationActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '200 ms', maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+interface AggregationTiming {
+  level: number;
+  receipt: WorkReceipt;
+}
+
+/**
+ * Proves one block: plan, fan segments out onto the GPU class's task queue, aggregate
+ * them bottom-up (a node starts as soon as its children are done), verify. Proof bytes
+ * stay in the artifact store; this workflow only moves references.
+ */
+export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockProofResult> {
+  const parsed = BlockJobSchema.safeParse(rawJob);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid block job: ${describeIssues(parsed.error)}`, 'InvalidBlockJob');
+  }
+  const job: BlockJob = parsed.data;
+  const block = { chainId: job.chainId, number: job.number, hash: job.hash };
+  const task: ProverTask = { block, prover: job.prover, input: job.input };
+
+  const progress: BlockProgress = {
+    status: 'proving',
+    segments: { total: job.segments, done: 0, running: 0, failed: 0 },
+    aggregation: { total: 0, done: 0 },
+  };
+  const setStatus = (status: BlockStatus): void => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.BlockStatus, value: status }]);
+  };
+  setHandler(blockProgressQuery, () => progress);
+  let finalized = false;
+  setHandler(blockFinalizedSignal, () => {
+    finalized = true;
+  });
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
+    { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
+    { key: SEARCH_ATTRIBUTES.BlockStatus, value: 'proving' },
+  ]);
+  const deadlineWatch = watchDeadline(job.deadlineAt);
+
+  /** Tells the chain's sequencer (when a sequencer started this block) how the block ended. */
+  const settle = async (outcome: Omit<BlockSettlement, 'workflowId' | 'number' | 'segments'>): Promise<void> => {
+    deadlineWatch.stop();
+    const parent = workflowInfo().parent;
+    if (!parent) return;
+    const settlement: BlockSettlement = { ...outcome, workflowId: workflowInfo().workflowId, number: job.number, segments: { ...progress.segments } };
+    // Even a cancelled block must report, or its sequencer would wait for it forever.
+    await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(blockSettledSignal, settlement)).catch(() => undefined);
+  };
+
+  const gpu = proxyActivities<GpuActivities>({
+    taskQueue: gpuTaskQueue(job.gpuClass),
+    heartbeatTimeout: job.options.heartbeatTimeoutMs,
+    startToCloseTimeout: job.options.attemptTimeoutMs,
+    scheduleToCloseTimeout: job.options.taskTimeoutMs,
+    priority: { priorityKey: job.options.priorityKey },
+    retry: {
+      initialInterval: '200 ms',
+      backoffCoefficient: 2,
+      maximumInterval: '10 seconds',
+      // No maximumAttempts: unlimited, bounded by scheduleToCloseTimeout.
+      nonRetryableErrorTypes: [...NON_RETRYABLE, 'ProverFailed'],
+    },
+  });
+
+  /** Runs a prover task, retrying prover errors as new tasks within the budget. */
+  const withProverRetries = async <T>(run: (priorAttempts: number) => Promise<T>): Promise<{ value: T; proverRetries: number }> => {
+    for (let proverRetries = 0; ; proverRetries += 1) {
+      try {
+        return { value: await run(proverRetries), proverRetries };
+      } catch (error) {
+        if (!isProverError(error) || proverRetries + 1 >= job.options.maxAttempts) throw error;
+        await sleep(Math.min(10_000, 200 * 2 ** proverRetries));
+      }
+    }
+  };
+
+  try {
+    const plan = await orchestration.planBlock({ ...task, requestedSegments: job.segments, defaultFanIn: job.options.fanIn });
+    progress.segments.total = plan.segmentCount;
+    const tree = buildAggregationTree(plan.segmentCount, plan.fanIn);
+    progress.aggregation.total = countAggregations(tree);
+
+    const segmentTimings: SegmentTiming[] = [];
+    const aggregationTimings: AggregationTiming[] = [];
+
+    const proveSegmentOnce = (index: number, attemptOffset: number) =>
+      withProverRetries((priorAttempts) => gpu.proveSegment({ ...task, priorAttempts: priorAttempts + attemptOffset, index, segmentCount: plan.segmentCount }));
+
+    /** Proves a segment; a straggler at the tail of the block gets a second copy (see `hedgeFactor`). */
+    const proveSegmentHedged = async (index: number) => {
+      const dispatchedAt = Date.now();
+      const primaryScope = new CancellationScope();
+      const primary = primaryScope.run(() => proveSegmentOnce(index, 0));
+      if (job.options.hedgeFactor === 0 || plan.segmentCount < 2) return { ...(await primary), hedged: false };
+      const timerScope = new CancellationScope();
+      const hedgeDue = timerScope.run(async () => {
+        // Every other segment is done: their slots are free and their times say what is usual.
+        await condition(() => progress.segments.done >= progress.segments.total - 1);
+        const usualMs = median(segmentTimings.map((segment) => segment.provingMs));
+        await sleep(Math.max(1, dispatchedAt + job.options.hedgeFactor * usualMs - Date.now()));
+      });
+      hedgeDue.catch(() => undefined); // cancelled when the primary finishes first
+      const first = await Promise.race([primary.then((outcome) => ({ outcome })), hedgeDue.then(() => undefined)]);
+      if (first) {
+        timerScope.cancel();
+        return { ...first.outcome, hedged: false };
+      }
+      const hedgeScope = new CancellationScope();
+      const hedge = hedgeScope.run(() => proveSegmentOnce(index, HEDGE_ATTEMPT_OFFSET));
+      const winner = await firstFulfilled([
+        primary.then((outcome) => ({ outcome, loser: hedgeScope })),
+        hedge.then((outcome) => ({ outcome, loser: primaryScope })),
+      ]);
+      winner.loser.cancel();
+      return { ...winner.outcome, hedged: true };
+    };
+
+    /** Resolves to the node's proof and the prover time on its slowest path. */
+    const proveNode = async (node: TreeNode): Promise<{ proofRef: string; criticalPathMs: number }> => {
+      if (node.kind === 'segment') {
+        progress.segments.running += 1;
+        try {
+          const { value: receipt, proverRetries, hedged } = await proveSegmentHedged(node.index);
+          segmentTimings.push({ ...receipt, index: node.index, proverRetries, hedged, seenAt: Date.now() });
+          progress.segments.done += 1;
+          if (progress.segments.done === progress.segments.total) setStatus('aggregating');
+          return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs };
+        } catch (error) {
+          if (!isCancellation(error)) progress.segments.failed += 1;
+          throw error;
+        } finally {
+          progress.segments.running -= 1;
+        }
+      }
+      const children = await Promise.all(node.children.map(proveNode));
+      const { value: receipt } = await withProverRetries((priorAttempts) =>
+        gpu.aggregateProofs({ ...task, priorAttempts, from: node.from, to: node.to, childRefs: children.map((child) => child.proofRef) }),
+      );
+      aggregationTimings.push({ level: node.level, receipt });
+      progress.aggregation.done += 1;
+      return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs + Math.max(...children.map((child) => child.criticalPathMs)) };
+    };
+
+    // One scope for the whole tree: when any part fails for good, the rest is cancelled
+    // (running provers are stopped) instead of burning GPU time on a lost block.
+    const treeScope = new CancellationScope();
+    let root: { proofRef: string; criticalPathMs: number };
+    try {
+      root = await treeScope.run(() => proveNode(tree));
+    } catch (error) {
+      if (!isCancellation(error)) treeScope.cancel();
+      throw error;
+    }
+
+    const verdict = await orchestration.verifyBlockProof({ ...task, proofRef: root.proofRef, segmentCount: plan.segmentCount, fanIn: plan.fanIn });
+    if (!verdict.valid) {
+      throw ApplicationFailure.nonRetryable(`block proof failed verification: ${verdict.reason ?? 'invalid'}`, 'VerificationFailed');
+    }
+
+    const startedAt = workflowInfo().startTime.getTime();
+    const finishedAt = Date.now();
+    const totalMs = finishedAt - startedAt;
+    const criticalPathMs = root.criticalPathMs + verdict.provingMs;
+    setStatus('proved');
+    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs: Math.max(0, totalMs - criticalPathMs) });
+    if (workflowInfo().parent) {
+      // Stay open until the sequencer finalizes this block, so BlockStatus (and the Web UI) follow it to the end.
+      await condition(() => finalized);
+      setStatus('finalized');
+    }
+    return {
+      block,
+      prover: job.prover,
+      gpuClass: job.gpuClass,
+      proofRef: root.proofRef,
+      verified: true,
+      fanIn: plan.fanIn,
+      aggregationLevels: treeDepth(tree),
+      timings: {
+        startedAt,
+        finishedAt,
+        totalMs,
+        criticalPathMs,
+        overheadMs: Math.max(0, totalMs - criticalPathMs),
+        verifyMs: verdict.provingMs,
+        segments: segmentTimings.sort((a, b) => a.index - b.index),
+        aggregationLevels: summarizeLevels(aggregationTimings),
+      },
+    };
+  } catch (error) {
+    if (isCancellation(error)) {
+      setStatus('cancelled');
+      await settle({ outcome: 'cancelled', error: 'cancelled' });
+      throw error;
+    }
+    setStatus('failed');
+    progress.error = describe(error);
+    await settle({ outcome: 'failed', error: progress.error });
+    throw ApplicationFailure.nonRetryable(`block ${job.chainId}#${job.number} failed: ${progress.error}`, 'BlockFailed');
+  }
+}
+
+/** Sets DeadlineMissed when the deadline passes before the proof exists; false while on time. */
+function watchDeadline(deadlineAt: number | undefined): { stop(): void } {
+  if (deadlineAt === undefined) return { stop: () => undefined };
+  const remaining = deadlineAt - Date.now();
+  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeadlineMissed, value: remaining <= 0 }]);
+  if (remaining <= 0) return { stop: () => undefined };
+  const scope = new CancellationScope();
+  scope
+    .run(() => sleep(remaining))
+    .then(() => upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeadlineMissed, value: true }]))
+    .catch(() => undefined); // stopped: the block ended in time
+  return { stop: () => scope.cancel() };
+}
+
+function countAggregations(node: TreeNode): number {
+  return node.kind === 'segment' ? 0 : 1 + node.children.reduce((sum, child) => sum + countAggregations(child), 0);
+}
+
+function summarizeLevels(timings: AggregationTiming[]): AggregationLevelTiming[] {
+  const levels = new Map<number, AggregationLevelTiming>();
+  for (const { level, receipt } of timings) {
+    const current = levels.get(level);
+    if (!current) {
+      levels.set(level, { level, nodes: 1, startedAt: receipt.startedAt, finishedAt: receipt.finishedAt, maxProvingMs: receipt.provingMs });
+      continue;
+    }
+    current.nodes += 1;
+    current.startedAt = Math.min(current.startedAt, receipt.startedAt);
+    current.finishedAt = Math.max(current.finishedAt, receipt.finishedAt);
+    current.maxProvingMs = Math.max(current.maxProvingMs, receipt.provingMs);
+  }
+  return [...levels.values()].sort((a, b) => a.level - b.level);
+}
+
+/** The innermost message of a Temporal failure chain: what actually went wrong. */
+function describe(error: unknown): string {
+  let current: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
+  while (current instanceof Error && current.cause) {
+    current = current.cause;
+    if (current instanceof Error && current.message) message = current.message;
+  }
+  return message;
+}

@@ -1,0 +1,28 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BlockProgress, BlockSettlement } from '../domain/block';
+import type { BlockEntry, BlockSubmission, ChainConfigBody, ChainSnapshot, ReorgBody, SubmitResult } from '../domain/chain';
+
+/** Answers a block's live progress: status and segment counts. */
+export const blockProgressQuery = defineQuery<BlockProgress>('blockProgress');
+
+/** Sent by a block workflow to its chain's sequencer when it ends (proved, failed or cancelled). */
+export const blockSettledSignal = defineSignal<[BlockSettlement]>('blockSettled');
+
+/** Sent by the sequencer to a proved block once it is finalized and published; the block workflow then ends. */
+export const blockFinalizedSignal = defineSignal('blockFinalized');
+
+export const submitBlockUpdate = defineUpdate<SubmitResult, [BlockSubmission]>('submitBlock');
+export const configureChainUpdate = defineUpdate<ChainSnapshot, [ChainConfigBody]>('configureChain');
+export const reorgUpdate = defineUpdate<{ cancelled: number[]; forgotten: number[] }, [ReorgBody]>('reorg');
+export const retryBlockUpdate = defineUpdate<{ number: number; workflowId: string }, [number]>('retryBlock');
+export const setPausedUpdate = defineUpdate<ChainSnapshot, [boolean]>('setPaused');
+
+export const chainSnapshotQuery = defineQuery<ChainSnapshot>('chainSnapshot');
+export const blockEntryQuery = defineQuery<BlockEntry | null, [number]>('blockEntry');
+
+/** Failure types the API maps to HTTP statuses. */
+export const RejectionTypes = {
+  InvalidRequest: 'InvalidRequest',
+  Conflict: 'Conflict',
+  NotFound: 'NotFound',
+} as const;

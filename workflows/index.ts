@@ -1,0 +1,2 @@
+export { blockProofWorkflow } from './block';
+export { chainSequencerWorkflow } from './sequencer';
