@@ -1,0 +1,185 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { ChainRejection, type ChainService } from './chains';
+import { ApiMetrics } from './metrics';
+import { buildOpenApiDocument } from './openapi';
+import {
+  BlockParamsSchema,
+  BlockSubmissionSchema,
+  ChainConfigBodySchema,
+  ChainParamsSchema,
+  ReorgBodySchema,
+  type BlockView,
+  type ErrorBody,
+  type ErrorCode,
+} from './schemas';
+
+export interface ApiOptions {
+  chains: ChainService;
+  /** When non-empty, every route but /healthz needs `Authorization: Bearer <key>`. */
+  apiKeys?: string[];
+  /** Largest accepted JSON body (express/body-parser syntax). */
+  bodyLimit?: string;
+}
+
+/** A response that ends the request with the DESIGN.md error shape. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF: Record<ChainRejection['kind'], [number, ErrorCode]> = {
+  invalid: [400, 'invalid_request'],
+  conflict: [409, 'conflict'],
+  not_found: [404, 'not_found'],
+};
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
+  throw new HttpError(400, 'invalid_request', `invalid ${what}`, issues);
+}
+
+function sendError(res: Response, error: HttpError): void {
+  const body: ErrorBody = { error: { code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } };
+  res.status(error.status).json(body);
+}
+
+export function createApp(options: ApiOptions): express.Express {
+  const { chains } = options;
+  const metrics = new ApiMetrics();
+  const keyDigests = (options.apiKeys ?? []).filter(Boolean).map((key) => createHash('sha256').update(key).digest());
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      metrics.observeRequest(req.method, route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  if (keyDigests.length > 0) {
+    app.use((req, _res, next) => {
+      const match = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
+      const presented = createHash('sha256').update(match?.[1] ?? '').digest();
+      // Compare against every key in constant time; never stop at the first match.
+      let ok = false;
+      for (const digest of keyDigests) ok = timingSafeEqual(presented, digest) || ok;
+      if (!match || !ok) return next(new HttpError(401, 'unauthorized', 'missing or wrong API key: send Authorization: Bearer <key>'));
+      next();
+    });
+  }
+
+  app.use((req, _res, next) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (hasBody && !req.is('application/json')) return next(new HttpError(415, 'unsupported_media_type', 'request bodies must be JSON (Content-Type: application/json)'));
+    next();
+  });
+  app.use(express.json({ limit: options.bodyLimit ?? '256kb', strict: false }));
+
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render());
+  });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(buildOpenApiDocument());
+  });
+
+  app.put('/v1/chains/:chainId', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    const body = parse(ChainConfigBodySchema, req.body, 'chain configuration');
+    res.json(await chains.configure(chainId, body));
+  });
+
+  app.get('/v1/chains/:chainId', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    res.json(await chains.chain(chainId));
+  });
+
+  app.post('/v1/chains/:chainId/blocks', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    let submission;
+    try {
+      submission = parse(BlockSubmissionSchema, req.body, 'block');
+    } catch (error) {
+      metrics.observeSubmission('rejected');
+      throw error;
+    }
+    const result = await chains.submitBlock(chainId, submission);
+    metrics.observeSubmission(result.outcome);
+    const view: Pick<BlockView, 'chainId' | 'number' | 'hash' | 'status' | 'workflowId'> = {
+      chainId,
+      number: result.number,
+      hash: result.hash,
+      status: result.status,
+      workflowId: result.workflowId,
+    };
+    res.status(result.outcome === 'accepted' ? 202 : 200).json(view);
+  });
+
+  app.get('/v1/chains/:chainId/blocks/:number', async (req, res) => {
+    const { chainId, number } = parse(BlockParamsSchema, req.params, 'path');
+    res.json(await chains.block(chainId, number));
+  });
+
+  app.post('/v1/chains/:chainId/reorg', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    const body = parse(ReorgBodySchema, req.body, 'reorg');
+    res.status(202).json({ accepted: true, chainId, ...(await chains.reorg(chainId, body)) });
+  });
+
+  app.post('/v1/chains/:chainId/blocks/:number/retry', async (req, res) => {
+    const { chainId, number } = parse(BlockParamsSchema, req.params, 'path');
+    res.status(202).json({ accepted: true, chainId, ...(await chains.retry(chainId, number)) });
+  });
+
+  app.post('/v1/chains/:chainId/pause', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    res.json(await chains.setPaused(chainId, true));
+  });
+
+  app.post('/v1/chains/:chainId/resume', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    res.json(await chains.setPaused(chainId, false));
+  });
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
+
+  // Every failure ends here: client mistakes get their 4xx, only our own faults a 5xx.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof HttpError) return sendError(res, error);
+    if (error instanceof ChainRejection) {
+      const [status, code] = STATUS_OF[error.kind];
+      return sendError(res, new HttpError(status, code, error.message));
+    }
+    const bodyError = error as { type?: string; status?: number; message?: string };
+    if (bodyError.type === 'entity.too.large') return sendError(res, new HttpError(413, 'payload_too_large', `request body is larger than ${options.bodyLimit ?? '256kb'}`));
+    if (bodyError.type === 'entity.parse.failed') return sendError(res, new HttpError(400, 'invalid_request', 'request body is not valid JSON'));
+    if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') {
+      return sendError(res, new HttpError(415, 'unsupported_media_type', bodyError.message ?? 'unsupported encoding'));
+    }
+    if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+      return sendError(res, new HttpError(400, 'invalid_request', bodyError.message ?? 'bad request'));
+    }
+    console.error('api: request failed', error);
+    sendError(res, new HttpError(503, 'unavailable', 'the orchestrator could not complete the request; retry later'));
+  });
+
+  return app;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { AcceptedSchema, BlockSubmissionSchema, BlockViewSchema, ChainConfigBodySchema, ChainViewSchema, ErrorBodySchema, ReorgBodySchema } from './schemas';
+
+type Schema = Record<string, unknown>;
+
+const components: Record<string, Schema> = {
+  ChainConfig: z.toJSONSchema(ChainConfigBodySchema, { io: 'input' }) as Schema,
+  BlockSubmission: z.toJSONSchema(BlockSubmissionSchema, { io: 'input' }) as Schema,
+  Reorg: z.toJSONSchema(ReorgBodySchema, { io: 'input' }) as Schema,
+  BlockView: z.toJSONSchema(BlockViewSchema) as Schema,
+  ChainView: z.toJSONSchema(ChainViewSchema) as Schema,
+  Accepted: z.toJSONSchema(AcceptedSchema) as Schema,
+  Error: z.toJSONSchema(ErrorBodySchema) as Schema,
+};
+for (const schema of Object.values(components)) delete schema.$schema;
+
+const ref = (name: keyof typeof components) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: keyof typeof components, description: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      json('Error', { 400: 'invalid request', 401: 'missing or wrong API key', 404: 'unknown chain or block', 409: 'conflict', 413: 'body too large', 415: 'body is not JSON' }[status] ?? 'error'),
+    ]),
+  );
+const body = (name: keyof typeof components) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
+const chainId = { name: 'chainId', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } };
+const number = { name: 'number', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } };
+
+/** The OpenAPI 3.1 document of the v1 API, generated from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(): Schema {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'prooflane API', version: '1.0.0', description: 'Submit blocks for proving and follow them to finalization.' },
+    components: {
+      schemas: components,
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Required when the server has PROOFLANE_API_KEYS set.' } },
+    },
+    security: [{ apiKey: [] }, {}],
+    paths: {
+      '/v1/chains/{chainId}': {
+        put: {
+          summary: 'Configure a chain (created if new)',
+          parameters: [chainId],
+          requestBody: body('ChainConfig'),
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 409, 413, 415) },
+        },
+        get: { summary: 'The chain view', parameters: [chainId], responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) } },
+      },
+      '/v1/chains/{chainId}/blocks': {
+        post: {
+          summary: 'Submit a block for proving',
+          parameters: [chainId],
+          requestBody: body('BlockSubmission'),
+          responses: {
+            202: json('BlockView', 'accepted'),
+            200: json('BlockView', 'identical resubmission (idempotent)'),
+            ...errors(400, 401, 409, 413, 415),
+          },
+        },
+      },
+      '/v1/chains/{chainId}/blocks/{number}': {
+        get: { summary: 'The block view', parameters: [chainId, number], responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404) } },
+      },
+      '/v1/chains/{chainId}/reorg': {
+        post: {
+          summary: 'Cancel and forget blocks from a number on',
+          parameters: [chainId],
+          requestBody: body('Reorg'),
+          responses: { 202: json('Accepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415) },
+        },
+      },
+      '/v1/chains/{chainId}/blocks/{number}/retry': {
+        post: { summary: 'Prove a failed block again', parameters: [chainId, number], responses: { 202: json('Accepted', 'retry started'), ...errors(400, 401, 404, 409) } },
+      },
+      '/v1/chains/{chainId}/pause': {
+        post: { summary: 'Stop starting new blocks', parameters: [chainId], responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) } },
+      },
+      '/v1/chains/{chainId}/resume': {
+        post: { summary: 'Start new blocks again', parameters: [chainId], responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) } },
+      },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'alive' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema } from '../domain/block';
+import { BlockDefaultsSchema, BlockSubmissionSchema, ChainConfigBodySchema, ChainModeSchema, ReorgBodySchema } from '../domain/chain';
+
+/**
+ * The HTTP contract of DESIGN.md as zod schemas: requests are validated with them,
+ * responses are typed by them, and /openapi.json is generated from them.
+ */
+export { BlockSubmissionSchema, ChainConfigBodySchema, ReorgBodySchema };
+
+export const ChainParamsSchema = z.object({ chainId: ChainIdSchema });
+export const BlockParamsSchema = z.object({
+  chainId: ChainIdSchema,
+  number: z.string().regex(/^\d{1,16}$/, 'block number must be a non-negative integer').transform(Number).pipe(BlockNumberSchema),
+});
+
+const SegmentsViewSchema = z.object({ total: z.number().int(), done: z.number().int(), running: z.number().int(), failed: z.number().int() });
+
+export const BlockViewSchema = z.object({
+  chainId: z.string(),
+  number: z.number().int(),
+  hash: z.string(),
+  status: z.enum(BLOCK_STATUSES),
+  workflowId: z.string(),
+  uiUrl: z.string(),
+  segments: SegmentsViewSchema.optional(),
+  timings: z
+    .object({
+      submittedAt: z.string().optional(),
+      startedAt: z.string().optional(),
+      provedAt: z.string().optional(),
+      finalizedAt: z.string().optional(),
+      provingMs: z.number().optional(),
+      overheadMs: z.number().optional(),
+    })
+    .optional(),
+  deadline: z.object({ at: z.string(), met: z.boolean().optional() }).optional(),
+  proof: z.object({ ref: z.string(), verified: z.boolean() }).optional(),
+  error: z.string().optional(),
+});
+export type BlockView = z.infer<typeof BlockViewSchema>;
+
+export const ChainViewSchema = z.object({
+  chainId: z.string(),
+  mode: ChainModeSchema,
+  maxInFlight: z.number().int(),
+  slotSeconds: z.number(),
+  defaults: BlockDefaultsSchema,
+  startNumber: z.number().int().optional(),
+  paused: z.boolean(),
+  finalizedHead: z.number().int().nullable(),
+  nextToFinalize: z.number().int().nullable(),
+  inFlight: z.array(z.number().int()),
+  queued: z.array(z.number().int()),
+  proved: z.array(z.number().int()),
+  failed: z.array(z.number().int()),
+  failures: z.array(z.object({ number: z.number().int(), error: z.string() })),
+  gaps: z.array(z.number().int()),
+});
+export type ChainView = z.infer<typeof ChainViewSchema>;
+
+export const ErrorCodeSchema = z.enum(['invalid_request', 'unauthorized', 'not_found', 'conflict', 'payload_too_large', 'unsupported_media_type', 'unavailable', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const AcceptedSchema = z.object({ accepted: z.literal(true), chainId: z.string(), number: z.number().int().optional(), workflowId: z.string().optional(), detail: z.string().optional() });
