@@ -1,0 +1,228 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../domain/names';
+import { blockProgressQuery } from '../workflows/definitions';
+import { activityRuns } from './support/history';
+import { blockHash, TestCluster, uniqueChain, waitFor } from './support/cluster';
+
+describe('block proof workflow on a real Temporal server', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    await cluster.addGpuPool('h100', 8, 'h100-node');
+  });
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('proves a block: every segment runs exactly once and the aggregated proof verifies', async () => {
+    const chainId = uniqueChain('pipeline');
+    const handle = await cluster.startBlock({
+      chainId,
+      number: 7,
+      hash: blockHash(chainId, 7),
+      segments: 6,
+      gpuClass: 'h100',
+      prover: 'simulated',
+      input: { simulate: { segmentMs: 100, aggregateMs: 20 } },
+    });
+    const result = await handle.result();
+
+    expect(result.verified).toBe(true);
+    expect(result.proofRef).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.timings.segments.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(result.timings.segments.every((s) => s.worker === 'h100-node' && s.attempt === 1)).toBe(true);
+    const segmentRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
+    expect(segmentRuns).toHaveLength(6);
+    expect(segmentRuns.every((run) => run.attempt === 1 && run.completed)).toBe(true);
+    // 6 segments at fan-in 4: one aggregation of 4, one of 2, then the root.
+    expect(result.aggregationLevels).toBe(2);
+    expect(result.timings.aggregationLevels.map((level) => level.nodes)).toEqual([2, 1]);
+    expect(result.timings.overheadMs).toBeGreaterThanOrEqual(0);
+    expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.criticalPathMs);
+
+    const progress = await handle.query(blockProgressQuery);
+    expect(progress).toMatchObject({ status: 'proved', segments: { total: 6, done: 6, running: 0, failed: 0 } });
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('proved');
+    expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.ChainId)).toBe(chainId);
+    expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockNumber)).toBe(7);
+  });
+
+  it('runs segments in parallel across GPU slots', async () => {
+    const chainId = uniqueChain('parallel');
+    const handle = await cluster.startBlock({
+      chainId,
+      number: 1,
+      hash: blockHash(chainId, 1),
+      segments: 8,
+      gpuClass: 'h100',
+      prover: 'simulated',
+      input: { simulate: { segmentMs: 500, aggregateMs: 10 } },
+    });
+    const progressWhileRunning = await waitFor('segments to be dispatched', async () => {
+      const progress = await handle.query(blockProgressQuery);
+      return progress.segments.running > 0 ? progress : undefined;
+    });
+    expect(progressWhileRunning.status).toBe('proving');
+    const result = await handle.result();
+    // Serial execution would take 8 × 500 ms; a generous bound that only parallel execution meets.
+    expect(result.timings.totalMs).toBeLessThan(2_500);
+    expect(new Set(result.timings.segments.map((s) => s.device)).size).toBeGreaterThan(1);
+  });
+
+  it('builds the aggregation tree from the fan-in: 5 segments at fan-in 2 take 3 levels', async () => {
+    const chainId = uniqueChain('tree');
+    const result = await (
+      await cluster.startBlock({
+        chainId,
+        number: 1,
+        hash: blockHash(chainId, 1),
+        segments: 5,
+        gpuClass: 'h100',
+        prover: 'simulated',
+        input: { simulate: { segmentMs: 10, aggregateMs: 10 } },
+        options: { fanIn: 2 },
+      })
+    ).result();
+    expect(result.aggregationLevels).toBe(3);
+    expect(result.timings.aggregationLevels.map((level) => level.nodes)).toEqual([2, 1, 1]);
+  });
+
+  it('fails a block with bad input at once, without retrying, and says why', async () => {
+    const chainId = uniqueChain('badinput');
+    const handle = await cluster.startBlock({
+      chainId,
+      number: 1,
+      hash: blockHash(chainId, 1),
+      segments: 3,
+      gpuClass: 'h100',
+      prover: 'simulated',
+      input: { simulate: { segmentMs: 50, badInputSegments: [1] } },
+    });
+    const error: unknown = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(String((error as WorkflowFailedError).cause?.message)).toContain('segment 1 of block 1: input rejected by the prover');
+    const failedRun = (await activityRuns(handle)).find((run) => run.type === 'proveSegment' && !run.completed && run.attempt > 0);
+    expect(failedRun?.attempt).toBe(1);
+    const progress = await handle.query(blockProgressQuery);
+    expect(progress.status).toBe('failed');
+    expect(progress.segments.failed).toBe(1);
+    expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('failed');
+  });
+
+  it('rejects a malformed workflow input at the workflow boundary', async () => {
+    const chainId = uniqueChain('boundary');
+    const handle = await cluster.startBlock({ chainId, number: 1, hash: 'not-a-hash', segments: 0, gpuClass: 'h100', prover: 'simulated' });
+    const error: unknown = await handle.result().catch((e: unknown) => e);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/invalid block job: .*hash.*segments/);
+  });
+
+  it('retries a segment whose prover crashes, and still proves the block', async () => {
+    const chainId = uniqueChain('flaky');
+    const result = await (
+      await cluster.startBlock({
+        chainId,
+        number: 1,
+        hash: blockHash(chainId, 1),
+        segments: 8,
+        gpuClass: 'h100',
+        prover: 'simulated',
+        input: { simulate: { segmentMs: 20, aggregateMs: 5, crashingSegments: { '2': 2, '5': 1 } } },
+        // No hedging: a hedged copy would win the race and hide the retries this test looks for.
+        options: { maxAttempts: 5, hedgeFactor: 0 },
+      })
+    ).result();
+    expect(result.verified).toBe(true);
+    const retries = Object.fromEntries(result.timings.segments.map((s) => [s.index, s.proverRetries]));
+    expect(retries).toEqual({ 0: 0, 1: 0, 2: 2, 3: 0, 4: 0, 5: 1, 6: 0, 7: 0 });
+  });
+
+  it('fails a block whose prover keeps crashing after its budget of prover errors, with the reason', async () => {
+    const chainId = uniqueChain('budget');
+    const handle = await cluster.startBlock({
+      chainId,
+      number: 1,
+      hash: blockHash(chainId, 1),
+      segments: 1,
+      gpuClass: 'h100',
+      prover: 'simulated',
+      input: { simulate: { segmentMs: 10, failureRate: 1 } },
+      options: { maxAttempts: 3 },
+    });
+    const error: unknown = await handle.result().catch((e: unknown) => e);
+    expect((error as WorkflowFailedError).cause?.message).toContain('simulated prover crash in segment:0');
+    const segmentTasks = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
+    expect(segmentTasks).toHaveLength(3);
+  });
+
+  it('hedges a straggler: a second copy on a free slot cuts the tail, and only one result counts', async () => {
+    const chainId = uniqueChain('hedge');
+    const straggler = { segments: 4, gpuClass: 'h100' as const, prover: 'simulated' as const, input: { simulate: { segmentMs: 100, aggregateMs: 10, slowSegments: { '2': 4_000 } } } };
+    const unhedged = await (await cluster.startBlock({ ...straggler, chainId, number: 1, hash: blockHash(chainId, 1), options: { hedgeFactor: 0 } })).result();
+    const handle = await cluster.startBlock({ ...straggler, chainId, number: 2, hash: blockHash(chainId, 2), options: { hedgeFactor: 3 } });
+    const hedged = await handle.result();
+    expect(unhedged.timings.totalMs).toBeGreaterThanOrEqual(4_000);
+    expect(hedged.timings.totalMs).toBeLessThan(unhedged.timings.totalMs / 2);
+    expect(hedged.timings.segments.map((s) => s.hedged)).toEqual([false, false, true, false]);
+    expect(hedged.verified).toBe(true);
+    // Five segment tasks were scheduled (four plus the hedge); one of the straggler's two did not complete.
+    const segmentRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
+    expect(segmentRuns).toHaveLength(5);
+    expect(segmentRuns.filter((run) => run.completed)).toHaveLength(4);
+  });
+
+  it('retries a segment whose prover hangs (stops heartbeating) and still proves the block', async () => {
+    const chainId = uniqueChain('hang');
+    const result = await (
+      await cluster.startBlock({
+        chainId,
+        number: 1,
+        hash: blockHash(chainId, 1),
+        segments: 4,
+        gpuClass: 'h100',
+        prover: 'simulated',
+        input: { simulate: { segmentMs: 50, hangingSegments: { '1': 1 } } },
+        // No hedging: a hedged copy would replace the hung attempt before its heartbeat times out.
+        options: { heartbeatTimeoutMs: 1_000, hedgeFactor: 0 },
+      })
+    ).result();
+    expect(result.verified).toBe(true);
+    // A hang is caught by the heartbeat timeout and retried by Temporal: a later attempt, no prover error spent.
+    const attempts = Object.fromEntries(result.timings.segments.map((s) => [s.index, [s.attempt, s.proverRetries]]));
+    expect(attempts).toEqual({ 0: [1, 0], 1: [2, 0], 2: [1, 0], 3: [1, 0] });
+  });
+});
+
+describe('routing by GPU class', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    await cluster.addGpuPool('a100', 2, 'a100-node');
+    await cluster.addGpuPool('h100', 4, 'idle-h100-node');
+  });
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('proves an a100 block only on a100 workers while an h100 worker idles beside them', async () => {
+    const chainId = uniqueChain('routing');
+    const handle = await cluster.startBlock({
+      chainId,
+      number: 1,
+      hash: blockHash(chainId, 1),
+      segments: 4,
+      gpuClass: 'a100',
+      prover: 'simulated',
+      input: { simulate: { segmentMs: 50, aggregateMs: 10 } },
+    });
+    const result = await handle.result();
+    expect(result.gpuClass).toBe('a100');
+    const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');
+    expect(gpuRuns.length).toBe(5);
+    expect(gpuRuns.every((run) => run.identity === 'a100-node')).toBe(true);
+  });
+});

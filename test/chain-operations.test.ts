@@ -1,0 +1,172 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TestApi } from './support/api';
+import { publishedDir, TestCluster, uniqueChain, waitFor } from './support/cluster';
+
+describe('chain operations over HTTP', () => {
+  let cluster: TestCluster;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    await cluster.addGpuPool('h100', 8, 'h100-node');
+    await cluster.addGpuPool('l4', 4, 'l4-node');
+    api = await TestApi.start(cluster);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await cluster?.close();
+  });
+
+  it('answers an identical resubmission with 200 and the same block, and another hash with 409', async () => {
+    const chainId = uniqueChain('idem');
+    const first = await api.submit(chainId, 0);
+    expect(first.status).toBe(202);
+    const again = await api.submit(chainId, 0);
+    expect(again.status).toBe(200);
+    expect(again.body.workflowId).toBe(first.body.workflowId);
+    const conflicting = await api.submit(chainId, 0, {}, 'other');
+    expect(conflicting.status).toBe(409);
+    expect(conflicting.body.error.code).toBe('conflict');
+    await api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    // Still idempotent after finalization, and still a conflict with another hash.
+    expect((await api.submit(chainId, 0)).status).toBe(200);
+    expect((await api.submit(chainId, 0, {}, 'other')).status).toBe(409);
+    const handles = cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` });
+    const runs: string[] = [];
+    for await (const run of handles) runs.push(run.workflowId);
+    expect(runs).toEqual([first.body.workflowId]);
+    expect(readdirSync(path.join(publishedDir(), chainId))).toEqual(['0.json']);
+  });
+
+  it('reorg cancels running provers and forgets hashes; new hashes can then be submitted', async () => {
+    const chainId = uniqueChain('reorg');
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 0 });
+    await api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
+    await api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    for (const number of [1, 2, 3]) await api.submit(chainId, number, { input: { simulate: { segmentMs: 60_000 } } });
+    await api.waitForChain(chainId, 'blocks 1-3 to prove', (view) => view.inFlight.length === 3);
+    const oldWorkflow = (await api.block(chainId, 2)).workflowId;
+
+    expect((await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 0 })).status).toBe(409);
+    const reorg = await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 2 });
+    expect(reorg.status).toBe(202);
+    expect(reorg.body).toMatchObject({ cancelled: [2, 3], forgotten: [2, 3] });
+    expect((await api.request('GET', `/v1/chains/${chainId}/blocks/3`)).status).toBe(404);
+    const cancelled = await waitFor('the old block 2 workflow to be cancelled', async () => {
+      const description = await cluster.client.workflow.getHandle(oldWorkflow).describe();
+      return description.status.name === 'CANCELLED' ? description : undefined;
+    });
+    expect(cancelled.status.name).toBe('CANCELLED');
+
+    for (const number of [2, 3]) expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'reorged')).status).toBe(202);
+    // Block 1 is still proving its minute-long segments; reorg it too so the chain can move on.
+    await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 1 });
+    for (const number of [1, 2, 3]) expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'final')).status).toBe(202);
+    await api.waitForChain(chainId, 'the reorged chain to finalize', (view) => view.finalizedHead === 3);
+    const block2 = await api.block(chainId, 2);
+    expect(block2.workflowId).not.toBe(oldWorkflow);
+    expect(readdirSync(path.join(publishedDir(), chainId)).sort()).toEqual(['0.json', '1.json', '2.json', '3.json']);
+  });
+
+  it('halts finalization at a failed block while later blocks prove, and a retry resumes the chain', async () => {
+    const chainId = uniqueChain('halt');
+    const witness = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-witness-')), 'witness-1');
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 0, defaults: { gpuClass: 'l4', prover: 'command', segments: 2 } });
+    await api.submit(chainId, 0);
+    await api.submit(chainId, 1, { input: { example: { requireFile: witness } } });
+    await api.submit(chainId, 2);
+    const halted = await api.waitForChain(chainId, 'block 1 to fail and block 2 to prove', (view) => view.failed.includes(1) && view.proved.includes(2) && view.finalizedHead === 0);
+    expect(halted.finalizedHead).toBe(0);
+    expect(halted.failures).toEqual([{ number: 1, error: expect.stringContaining('witness') }]);
+    expect((await api.block(chainId, 1)).status).toBe('failed');
+    expect((await api.block(chainId, 2)).status).toBe('proved');
+    expect((await api.request('POST', `/v1/chains/${chainId}/blocks/2/retry`)).status).toBe(409);
+
+    writeFileSync(witness, 'the operator supplied the witness');
+    expect(existsSync(witness)).toBe(true);
+    const retry = await api.request('POST', `/v1/chains/${chainId}/blocks/1/retry`);
+    expect(retry.status).toBe(202);
+    const resumed = await api.waitForChain(chainId, 'the chain to finalize past block 1', (view) => view.finalizedHead === 2);
+    expect(resumed.failed).toEqual([]);
+    expect((await api.block(chainId, 1)).workflowId).toBe(retry.body.workflowId);
+  });
+
+  it('pause stops new blocks from starting; resume starts them', async () => {
+    const chainId = uniqueChain('pause');
+    await api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
+    await api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    const paused = await api.request('POST', `/v1/chains/${chainId}/pause`);
+    expect(paused.status).toBe(200);
+    expect(paused.body.paused).toBe(true);
+    await api.submit(chainId, 1, { input: { simulate: { segmentMs: 20 } } });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const stillQueued = await api.chain(chainId);
+    expect(stillQueued.queued).toEqual([1]);
+    expect((await api.block(chainId, 1)).status).toBe('queued');
+    expect((await api.request('POST', `/v1/chains/${chainId}/resume`)).body.paused).toBe(false);
+    await api.waitForChain(chainId, 'block 1 to finalize after resume', (view) => view.finalizedHead === 1);
+  });
+
+  it('records whether each block met its slot deadline and marks late ones for the Web UI', async () => {
+    const chainId = uniqueChain('deadline');
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0, slotSeconds: 12 });
+    const now = Math.floor(Date.now() / 1000);
+    await api.submit(chainId, 0, { timestamp: now, input: { simulate: { segmentMs: 20 } } });
+    await api.submit(chainId, 1, { timestamp: now - 60, input: { simulate: { segmentMs: 20 } } });
+    await api.waitForChain(chainId, 'both blocks to finalize', (view) => view.finalizedHead === 1);
+    const onTime = await api.block(chainId, 0);
+    const late = await api.block(chainId, 1);
+    expect(onTime.deadline).toEqual({ at: new Date((now + 12) * 1000).toISOString(), met: true });
+    expect(late.deadline).toEqual({ at: new Date((now - 48) * 1000).toISOString(), met: false });
+    const lateBlocks: string[] = [];
+    await waitFor('visibility to index the late block', async () => {
+      lateBlocks.length = 0;
+      for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND DeadlineMissed = true` })) lateBlocks.push(run.workflowId);
+      return lateBlocks.length === 1 ? true : undefined;
+    });
+    expect(lateBlocks).toEqual([late.workflowId]);
+  });
+
+  it('answers 404 for an unknown chain or block', async () => {
+    expect((await api.request('GET', '/v1/chains/no-such-chain')).status).toBe(404);
+    expect((await api.request('GET', '/v1/chains/no-such-chain/blocks/1')).status).toBe(404);
+    expect((await api.request('POST', '/v1/chains/no-such-chain/pause')).status).toBe(404);
+    expect((await api.request('POST', '/v1/chains/no-such-chain/reorg', { fromNumber: 1 })).status).toBe(404);
+  });
+});
+
+describe('sequencer continue-as-new', () => {
+  let cluster: TestCluster;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    await cluster.addGpuPool('h100', 4, 'h100-node');
+    api = await TestApi.start(cluster, { continueAsNewAfterBlocks: 3 });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await cluster?.close();
+  });
+
+  it('carries queued and in-flight blocks across runs: none lost, none proved twice', async () => {
+    const chainId = uniqueChain('can');
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0 });
+    for (let number = 0; number < 12; number += 1) {
+      expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 150 } } })).status).toBe(202);
+    }
+    await api.waitForChain(chainId, 'all 12 blocks to finalize', (view) => view.finalizedHead === 11);
+
+    const sequencerRuns: string[] = [];
+    for await (const run of cluster.client.workflow.list({ query: `WorkflowId = 'chain-${chainId}'` })) sequencerRuns.push(run.runId);
+    expect(sequencerRuns.length).toBeGreaterThanOrEqual(4);
+    const blockRuns: string[] = [];
+    for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` })) blockRuns.push(run.workflowId);
+    expect(blockRuns.sort()).toEqual(Array.from({ length: 12 }, (_, n) => `block-${chainId}-${n}`).sort());
+    expect(readdirSync(path.join(publishedDir(), chainId))).toHaveLength(12);
+  });
+});

@@ -1,0 +1,48 @@
+import type { blockProofWorkflow } from '../workflows';
+import { TestApi } from './support/api';
+import { TestCluster, uniqueChain, waitFor } from './support/cluster';
+
+describe('GPU slots are scarce: the chain head goes first', () => {
+  let cluster: TestCluster;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    await cluster.addGpuPool('a100', 1, 'single-gpu-node');
+    api = await TestApi.start(cluster);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await cluster?.close();
+  });
+
+  it("starts the head block's segments before later blocks' segments that were queued earlier", async () => {
+    const chainId = uniqueChain('priority');
+    const slow = { gpuClass: 'a100', segments: 8, input: { simulate: { segmentMs: 400, aggregateMs: 10 } } };
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 3, startNumber: 1 });
+    // Blocks 2 and 3 arrive first: their 16 segments (6.4 s of work) queue up for the one GPU.
+    await api.submit(chainId, 2, slow);
+    await api.submit(chainId, 3, slow);
+    await waitFor('blocks 2 and 3 to dispatch all their segments', async () => {
+      const views = await Promise.all([api.block(chainId, 2), api.block(chainId, 3)]);
+      return views.every((view) => (view.segments?.running ?? 0) + (view.segments?.done ?? 0) === 8) ? true : undefined;
+    });
+    // Then the head arrives. In arrival order it would wait for all 16; with priority it goes next.
+    await api.submit(chainId, 1, { ...slow, segments: 2 });
+    await api.waitForChain(chainId, 'all three blocks to finalize', (view) => view.finalizedHead === 3);
+
+    // Every segment of the head starts before the later blocks' segments that were already waiting
+    // (at most one may have been handed to the GPU at the moment the head's arrived).
+    const results = await Promise.all(
+      [1, 2, 3].map(async (number) => cluster.client.workflow.getHandle<typeof blockProofWorkflow>((await api.block(chainId, number)).workflowId).result()),
+    );
+    const head = results[0].timings.segments;
+    const headScheduled = Math.max(...head.map((segment) => segment.scheduledAt));
+    const headLastStart = Math.max(...head.map((segment) => segment.startedAt));
+    const overtaken = results.slice(1).flatMap((result) => result.timings.segments).filter((segment) => segment.startedAt > headScheduled);
+    expect(overtaken.length).toBeGreaterThan(2);
+    const startedBeforeHead = overtaken.filter((segment) => segment.startedAt < headLastStart);
+    expect(startedBeforeHead.length).toBeLessThanOrEqual(1);
+  });
+});

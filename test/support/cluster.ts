@@ -1,0 +1,141 @@
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createHash, randomUUID } from 'node:crypto';
+import type { BlockJobInput, GpuClass } from '../../domain/block';
+import { blockWorkflowId, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../../domain/names';
+import { dataDir, temporalSettings } from '../../infra/temporal/settings';
+import { defaultProverRegistry } from '../../provers/registry';
+import { createGpuWorker } from '../../workers/gpu-worker';
+import { createOrchestrationWorker } from '../../workers/orchestration-worker';
+import { spawnTsProcess, stopProcess } from '../../workers/processes';
+import type { blockProofWorkflow } from '../../workflows';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Real workers against the real test server: an in-process orchestration worker and
+ * GPU pools (in-process or as OS processes), all stopped by `close()`.
+ */
+export class TestCluster {
+  readonly client: Client;
+  private readonly running: { worker: Worker; done: Promise<void> }[] = [];
+  private readonly processes: ChildProcess[] = [];
+  /** One registry for the in-process workers, so its prover processes are stopped with the cluster. */
+  private readonly provers = defaultProverRegistry();
+
+  private constructor(
+    private readonly nativeConnection: NativeConnection,
+    private readonly clientConnection: Connection,
+  ) {
+    this.client = new Client({ connection: clientConnection, namespace: temporalSettings().namespace });
+  }
+
+  static async start(options: { orchestration?: boolean } = {}): Promise<TestCluster> {
+    const { address } = temporalSettings();
+    const cluster = new TestCluster(await NativeConnection.connect({ address }), await Connection.connect({ address }));
+    if (options.orchestration !== false) {
+      await cluster.runWorker(
+        await createOrchestrationWorker({
+          connection: cluster.nativeConnection,
+          namespace: temporalSettings().namespace,
+          artifactsDir: artifactsDir(),
+          publishedDir: publishedDir(),
+          provers: cluster.provers,
+          workflowBundlePath: process.env.PROOFLANE_WORKFLOW_BUNDLE,
+        }),
+      );
+    }
+    return cluster;
+  }
+
+  /** An in-process GPU pool. */
+  async addGpuPool(gpuClass: GpuClass, gpus: number, identity: string): Promise<Worker> {
+    const worker = await createGpuWorker({
+      connection: this.nativeConnection,
+      namespace: temporalSettings().namespace,
+      gpuClass,
+      gpus,
+      identity,
+      artifactsDir: artifactsDir(),
+      drainGraceMs: 1_000,
+      provers: this.provers,
+    });
+    await this.runWorker(worker);
+    return worker;
+  }
+
+  /** A GPU pool as its own OS process (for kill tests); resolves once it polls. */
+  async spawnGpuPool(gpuClass: GpuClass, gpus: number, identity: string): Promise<ChildProcess> {
+    const child = spawnTsProcess(path.join(REPO_ROOT, 'workers', 'gpu-worker.ts'), ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.processes.push(child);
+    await new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        if (line.startsWith('GPU worker')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`GPU worker process ${identity} exited with ${code} before polling`)));
+    });
+    return child;
+  }
+
+  async startBlock(job: BlockJobInput): Promise<WorkflowHandle<typeof blockProofWorkflow>> {
+    return this.client.workflow.start<typeof blockProofWorkflow>('blockProofWorkflow', {
+      taskQueue: ORCHESTRATION_TASK_QUEUE,
+      workflowId: blockWorkflowId(job.chainId, job.number),
+      args: [job],
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
+        { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
+      ],
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.processes.map((child) => stopProcess(child, 'SIGTERM', 5_000)));
+    for (const { worker } of this.running) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.all(this.running.map(({ done }) => done));
+    this.running.length = 0;
+    await Promise.all([...this.provers.values()].map((backend) => backend.close?.()));
+    await this.clientConnection.close();
+    await this.nativeConnection.close();
+  }
+
+  private async runWorker(worker: Worker): Promise<void> {
+    const done = worker.run();
+    this.running.push({ worker, done });
+    // run() starts polling at once; a failed start surfaces here instead of later.
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))]);
+  }
+}
+
+export function artifactsDir(): string {
+  return path.join(dataDir(), 'artifacts');
+}
+
+export function publishedDir(): string {
+  return path.join(dataDir(), 'published');
+}
+
+/** A fresh chain id per test, so tests never share workflow ids. */
+export function uniqueChain(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function blockHash(chainId: string, number: number, salt = ''): string {
+  return `0x${createHash('sha256').update(`${chainId}/${number}/${salt}`).digest('hex')}`;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

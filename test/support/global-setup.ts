@@ -1,0 +1,38 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { freePort } from './ports';
+
+declare global {
+  // Shared with global-teardown (same context).
+  var __prooflaneTestServer: DevServer | undefined;
+}
+
+/** Starts one real Temporal dev server (in memory, our search attributes) and bundles the workflows once. */
+export default async function globalSetup(): Promise<void> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'prooflane-test-'));
+  const [server, bundle] = await Promise.all([
+    freePort().then((port) => startDevServer({ port, headless: true, logLevel: 'error', stdio: 'ignore' })),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+  ]);
+  const bundlePath = path.join(workDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  globalThis.__prooflaneTestServer = server;
+  // Test files and the worker processes they spawn find everything through the environment.
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEMPORAL_NAMESPACE = server.namespace;
+  process.env.PROOFLANE_WORKFLOW_BUNDLE = bundlePath;
+  process.env.PROOFLANE_DATA_DIR = path.join(workDir, 'data');
+  process.env.PROOFLANE_LOG_LEVEL = process.env.PROOFLANE_LOG_LEVEL ?? 'ERROR';
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
