@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { BlockProofResult } from '../domain/block';
+import type { blockProofWorkflow } from '../workflows';
+import { runIdealBlock, type BlockMeasurement } from './ideal';
+import { Push0Baseline } from './push0-baseline';
+import { writeReport } from './report';
+import { replaceGpuPool, startBenchSystem } from './stack';
+import { summarize, type Summary } from './stats';
+
+/**
+ * `npm run bench [-- --quick]`: prooflane's orchestration cost, measured through its real API
+ * on a real Temporal server, beside the ideal (no orchestration) and a push0-style
+ * NATS JetStream baseline running the same workload in the same run.
+ */
+const AGGREGATE_MS = 20;
+const FAN_IN = 4;
+
+interface Profile {
+  name: 'default' | 'quick';
+  overhead: { segmentMs: number; segments: number[]; blocks: number }[];
+  scalingSlots: number[];
+  scalingBlocksPerSlot: number;
+  scalingSegmentMs: number;
+  headBlocks: number;
+}
+
+const PROFILES: Record<Profile['name'], Profile> = {
+  default: {
+    name: 'default',
+    overhead: [
+      { segmentMs: 100, segments: [1, 8, 32], blocks: 8 },
+      { segmentMs: 1_000, segments: [1, 8, 32], blocks: 4 },
+      { segmentMs: 7_000, segments: [1, 8, 32], blocks: 2 },
+    ],
+    scalingSlots: [1, 2, 4, 8, 16, 32, 64],
+    scalingBlocksPerSlot: 6,
+    scalingSegmentMs: 1_000,
+    headBlocks: 30,
+  },
+  quick: {
+    name: 'quick',
+    overhead: [
+      { segmentMs: 100, segments: [1, 8], blocks: 3 },
+      { segmentMs: 1_000, segments: [1, 8], blocks: 2 },
+    ],
+    scalingSlots: [1, 2, 4, 8],
+    scalingBlocksPerSlot: 3,
+    scalingSegmentMs: 500,
+    headBlocks: 8,
+  },
+};
+
+const hashOf = (n: number): string => `0x${n.toString(16).padStart(64, '0')}`;
+
+class Api {
+  constructor(readonly url: string) {}
+  async call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${this.url}${route}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+  async configure(chainId: string, config: Record<string, unknown>): Promise<void> {
+    const { status, body } = await this.call('PUT', `/v1/chains/${chainId}`, config);
+    if (status !== 200) throw new Error(`PUT chain: ${status} ${JSON.stringify(body)}`);
+  }
+  async submit(chainId: string, block: Record<string, unknown>): Promise<string> {
+    const { status, body } = await this.call('POST', `/v1/chains/${chainId}/blocks`, block);
+    if (status !== 202) throw new Error(`POST block: ${status} ${JSON.stringify(body)}`);
+    return body.workflowId as string;
+  }
+}
+
+/** The block's result; the sequencer starts its workflow a moment after accepting it. */
+async function blockResult(client: Client, workflowId: string): Promise<BlockProofResult> {
+  for (;;) {
+    try {
+      return await client.workflow.getHandle<typeof blockProofWorkflow>(workflowId).result();
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+interface ProoflaneBlock extends BlockMeasurement {
+  /** Submission over HTTP to finalization, minus the critical path: what a client sees. */
+  endToEndOverheadMs: number;
+  scheduleToStartMs: number[];
+  finishToSeenMs: number[];
+}
+
+async function proveThroughApi(api: Api, client: Client, chainId: string, number: number, segments: number, segmentMs: number): Promise<ProoflaneBlock> {
+  const submitted = Date.now();
+  const workflowId = await api.submit(chainId, { number, hash: hashOf(number), segments, gpuClass: 'h100', input: { simulate: { segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } } });
+  const result = await blockResult(client, workflowId);
+  const finalized = Date.now();
+  const t = result.timings;
+  return {
+    segmentMs,
+    segments,
+    wallMs: t.totalMs,
+    criticalPathMs: t.criticalPathMs,
+    overheadMs: t.overheadMs,
+    endToEndOverheadMs: finalized - submitted - t.criticalPathMs,
+    scheduleToStartMs: t.segments.map((s) => s.startedAt - s.scheduledAt),
+    finishToSeenMs: t.segments.map((s) => s.seenAt - s.finishedAt),
+  };
+}
+
+export interface BenchResults {
+  profile: Profile['name'];
+  startedAt: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
+  overhead: { segmentMs: number; segments: number; ideal: Summary; push0: Summary; prooflane: Summary; prooflaneEndToEnd: Summary; criticalPathMs: number }[];
+  dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
+  scaling: { slots: number; blocks: number; seconds: number; throughput: number; efficiency: number }[];
+  head: { blocks: number; latency: Summary; deadlineMet: number; slotSeconds: number; segments: number; segmentMs: number; intervalMs: number };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' } } });
+  const profile = PROFILES[values.quick ? 'quick' : 'default'];
+  const log = (message: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+  const stack = await startBenchSystem({ apiPort: 18080, temporalPort: 17233 });
+  const connection = await Connection.connect({ address: stack.server.address });
+  const client = new Client({ connection });
+  const api = new Api(stack.apiUrl);
+  const results: BenchResults = {
+    profile: profile.name,
+    startedAt: new Date().toISOString(),
+    command: `npm run bench${values.quick ? ' -- --quick' : ''}`,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      temporal: 'temporal CLI v1.5.1 (Server 1.29.1) start-dev, SQLite file, one task queue partition, priority matcher',
+    },
+    overhead: [],
+    dispatch: { scheduleToStart: summarize([]), finishToSeen: summarize([]), scheduleToStartSamples: [] },
+    scaling: [],
+    head: { blocks: 0, latency: summarize([]), deadlineMet: 0, slotSeconds: 12, segments: 4, segmentMs: 1_000, intervalMs: 1_000 },
+  };
+  let push0: Push0Baseline | undefined;
+  try {
+    // ---- per-block overhead: ideal, push0-style baseline and prooflane, same workload ----------
+    const maxSegments = Math.max(...profile.overhead.flatMap((o) => o.segments));
+    await replaceGpuPool(stack, maxSegments);
+    push0 = await Push0Baseline.start(values.nats, maxSegments);
+    const scheduleToStart: number[] = [];
+    const finishToSeen: number[] = [];
+    for (const { segmentMs, segments: counts, blocks } of profile.overhead) {
+      for (const segments of counts) {
+        log(`overhead: ${blocks} blocks of ${segments} × ${segmentMs} ms`);
+        const chainId = `bench-ovh-${segmentMs}-${segments}-${randomUUID().slice(0, 6)}`;
+        await api.configure(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
+        const ideal: BlockMeasurement[] = [];
+        const baseline: BlockMeasurement[] = [];
+        const ours: ProoflaneBlock[] = [];
+        // A warm-up block per configuration is proved and discarded (worker caches, JIT).
+        await proveThroughApi(api, client, chainId, 0, segments, segmentMs);
+        for (let i = 1; i <= blocks; i += 1) {
+          ideal.push(await runIdealBlock({ chainId, number: i, hash: hashOf(i) }, segments, segmentMs, AGGREGATE_MS, FAN_IN));
+          baseline.push(await push0.runBlock(`${chainId}-${i}`, segments, segmentMs, AGGREGATE_MS, FAN_IN));
+          const block = await proveThroughApi(api, client, chainId, i, segments, segmentMs);
+          ours.push(block);
+          scheduleToStart.push(...block.scheduleToStartMs);
+          finishToSeen.push(...block.finishToSeenMs);
+        }
+        results.overhead.push({
+          segmentMs,
+          segments,
+          criticalPathMs: summarize(ours.map((b) => b.criticalPathMs)).p50,
+          ideal: summarize(ideal.map((b) => b.overheadMs)),
+          push0: summarize(baseline.map((b) => b.overheadMs)),
+          prooflane: summarize(ours.map((b) => b.overheadMs)),
+          prooflaneEndToEnd: summarize(ours.map((b) => b.endToEndOverheadMs)),
+        });
+      }
+    }
+    results.dispatch = { scheduleToStart: summarize(scheduleToStart), finishToSeen: summarize(finishToSeen), scheduleToStartSamples: scheduleToStart };
+    await push0.stop();
+    push0 = undefined;
+
+    // ---- scaling: a saturating stream of one-segment blocks over n GPU slots ------------------
+    for (const slots of profile.scalingSlots) {
+      await replaceGpuPool(stack, slots);
+      const chainId = `bench-scale-${slots}-${randomUUID().slice(0, 6)}`;
+      const blocks = slots * profile.scalingBlocksPerSlot;
+      log(`scaling: ${blocks} blocks over ${slots} slots`);
+      await api.configure(chainId, { mode: 'pipelined', maxInFlight: Math.min(256, slots * 2), startNumber: 0 });
+      const ids = await Promise.all(
+        Array.from({ length: blocks }, (_, n) => api.submit(chainId, { number: n, hash: hashOf(n), segments: 1, gpuClass: 'h100', input: { simulate: { segmentMs: profile.scalingSegmentMs, aggregateMs: 0, verifyMs: 0 } } })),
+      );
+      const done = await Promise.all(ids.map((id) => blockResult(client, id)));
+      // Throughput of the GPU slots: proofs per second between the first segment start and the last finish.
+      const starts = done.flatMap((r) => r.timings.segments.map((s) => s.startedAt));
+      const ends = done.flatMap((r) => r.timings.segments.map((s) => s.finishedAt));
+      const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
+      results.scaling.push({ slots, blocks, seconds, throughput: blocks / seconds, efficiency: 0 });
+    }
+    const single = results.scaling[0]?.throughput ?? NaN;
+    for (const row of results.scaling) row.efficiency = row.throughput / (row.slots * single);
+
+    // ---- head-of-chain latency: a pipelined chain under a steady stream ---------------------
+    await replaceGpuPool(stack, 32);
+    const head = results.head;
+    head.blocks = profile.headBlocks;
+    const chainId = `bench-head-${randomUUID().slice(0, 6)}`;
+    log(`head-of-chain: ${head.blocks} blocks of ${head.segments} × ${head.segmentMs} ms, one every ${head.intervalMs} ms`);
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
+    const latencies: number[] = [];
+    let met = 0;
+    const pending: Promise<void>[] = [];
+    for (let n = 0; n < head.blocks; n += 1) {
+      const submitted = Date.now();
+      const workflowId = await api.submit(chainId, {
+        number: n,
+        hash: hashOf(n),
+        segments: head.segments,
+        gpuClass: 'h100',
+        timestamp: Math.floor(submitted / 1000),
+        input: { simulate: { segmentMs: head.segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } },
+      });
+      pending.push(
+        blockResult(client, workflowId).then(async () => {
+          latencies.push(Date.now() - submitted);
+          const view = await api.call('GET', `/v1/chains/${chainId}/blocks/${n}`);
+          if ((view.body.deadline as { met?: boolean } | undefined)?.met) met += 1;
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, head.intervalMs));
+    }
+    await Promise.all(pending);
+    head.latency = summarize(latencies);
+    head.deadlineMet = met;
+  } finally {
+    await push0?.stop();
+    await connection.close();
+    await stack.stop();
+  }
+
+  const resultsDir = path.join(__dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${results.startedAt.replace(/[:.]/g, '-')}-${profile.name}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  writeReport(results, path.join(__dirname, '..', 'docs'));
+  log(`results: ${path.relative(process.cwd(), file)}; report: docs/BENCHMARKS.md`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+});
