@@ -1,4 +1,5 @@
-import type { BlockRef, ProverInput, ProverName } from '../domain/block';
+import type { z } from 'zod';
+import { describeIssues, type BlockRef, type ProverInput, type ProverName } from '../domain/block';
 
 /**
  * The contract every prover backend implements. The orchestrator never depends on
@@ -79,6 +80,24 @@ export class BadInputError extends Error {
 /** The prover failed in a way another attempt may not (crash, resource exhaustion). */
 export class ProverFailedError extends Error {
   override readonly name = 'ProverFailedError';
+}
+
+/** Proof bytes for a backend whose proofs are JSON documents. */
+export function encodeJsonProof(proof: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(proof));
+}
+
+/** Parses JSON proof bytes against `schema`; `what` names them in the BadInputError when they do not fit. */
+export function decodeJsonProof<T>(bytes: Uint8Array, schema: z.ZodType<T>, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new BadInputError(`${what} is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new BadInputError(`${what} is malformed: ${describeIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 /** Resolves after `ms`, calling `progress` at least every `context.progressIntervalMs`; rejects when aborted. */

@@ -4,6 +4,8 @@ import { buildAggregationTree, type TreeNode } from '../domain/aggregation-tree'
 import { describeIssues, type BlockRef } from '../domain/block';
 import {
   BadInputError,
+  decodeJsonProof,
+  encodeJsonProof,
   ProverFailedError,
   sleep,
   workFor,
@@ -105,12 +107,12 @@ export class SimulatedProver implements ProverBackend {
       throw new ProverFailedError(`simulated prover crash in segment:${request.index} (attempt ${context.attempt})`);
     }
     await this.runAttempt(sim, `segment:${request.index}`, slowFirstTry ?? sim.segmentMs, request.block, context);
-    return encode(segmentProof(request.block, request.index, sim.seed));
+    return encodeJsonProof(segmentProof(request.block, request.index, sim.seed));
   }
 
   async aggregate(request: AggregateRequest, context: ProverContext): Promise<Uint8Array> {
     const sim = this.simulation(request.input);
-    const children = request.children.map((bytes, i) => decodeOrThrow(bytes, `child ${i}`));
+    const children = request.children.map((bytes, i) => decodeJsonProof(bytes, ProofSchema, `child proof ${i}`));
     let expectedFrom = request.from;
     for (const child of children) {
       if (!sameBlock(child, request.block)) throw new BadInputError('child proof belongs to another block');
@@ -119,7 +121,7 @@ export class SimulatedProver implements ProverBackend {
     }
     if (expectedFrom !== request.to) throw new BadInputError(`child proofs end at ${expectedFrom}, expected ${request.to}`);
     await this.runAttempt(sim, `aggregate:${request.from}-${request.to}`, sim.aggregateMs, request.block, context);
-    return encode(aggregateProof(request.block, children));
+    return encodeJsonProof(aggregateProof(request.block, children));
   }
 
   async verify(request: VerifyRequest, context: ProverContext): Promise<Verdict> {
@@ -127,7 +129,7 @@ export class SimulatedProver implements ProverBackend {
     await workFor(sim.verifyMs, context);
     let proof: SimulatedProof;
     try {
-      proof = decodeOrThrow(request.proof, 'block proof');
+      proof = decodeJsonProof(request.proof, ProofSchema, 'block proof');
     } catch (error) {
       return { valid: false, reason: (error as Error).message };
     }
@@ -192,22 +194,6 @@ function expectedProof(block: BlockRef, node: TreeNode, seed: number): Simulated
 
 function sameBlock(proof: SimulatedProof, block: BlockRef): boolean {
   return proof.chainId === block.chainId && proof.number === block.number && proof.hash === block.hash;
-}
-
-function encode(proof: SimulatedProof): Uint8Array {
-  return Buffer.from(JSON.stringify(proof));
-}
-
-function decodeOrThrow(bytes: Uint8Array, what: string): SimulatedProof {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new BadInputError(`${what} is not a simulated proof (not JSON)`);
-  }
-  const parsed = ProofSchema.safeParse(json);
-  if (!parsed.success) throw new BadInputError(`${what} is not a simulated proof`);
-  return parsed.data;
 }
 
 function sha256(text: string): string {
