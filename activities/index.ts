@@ -53,7 +53,8 @@ export function createGpuActivities(deps: { provers: ProverRegistry; store: Arti
   const { provers, store, slots, identity } = deps;
 
   async function timed(work: (device: number) => Promise<Uint8Array>): Promise<WorkReceipt> {
-    const info = Context.current().info;
+    const context = Context.current();
+    const info = context.info;
     const startedAt = Date.now();
     return slots.withDevice(async (device) => {
       const proving = performance.now();
@@ -70,7 +71,7 @@ export function createGpuActivities(deps: { provers: ProverRegistry; store: Arti
         worker: identity,
         device,
       };
-    });
+    }, { signal: context.cancellationSignal, waiting: () => context.heartbeat() });
   }
 
   return {

@@ -18,5 +18,5 @@ export async function startBenchSystem(options: { apiPort: number; temporalPort:
 /** Replaces the GPU pool with one node of `gpus` slots. */
 export async function replaceGpuPool(system: LocalSystem, gpus: number): Promise<void> {
   await system.stopGpuWorkers();
-  await system.addGpuWorker('h100', gpus, `bench-h100-${gpus}`);
+  await system.addGpuWorker('h100', gpus, `bench-h100-${gpus}`, ['--provers', 'simulated']);
 }

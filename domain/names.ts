@@ -1,12 +1,15 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { GpuClass } from './block';
+import type { GpuClass, ProverName } from './block';
 
 /** Workflows and light activities (plan, verify, publish) run here. */
 export const ORCHESTRATION_TASK_QUEUE = 'prooflane-orchestration';
 
-/** Each GPU class has its own task queue; a GPU worker polls only its class's. */
-export function gpuTaskQueue(gpuClass: GpuClass): string {
-  return `prooflane-gpu-${gpuClass}`;
+/**
+ * Each GPU class has its own task queues, one per prover backend: a GPU worker polls its class's
+ * queues for the backends it serves, so a task never reaches a node that cannot prove it.
+ */
+export function gpuTaskQueue(gpuClass: GpuClass, prover: ProverName): string {
+  return `prooflane-gpu-${gpuClass}-${prover}`;
 }
 
 /** Deterministic ids: a block is never proved twice by accident. */

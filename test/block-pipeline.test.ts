@@ -1,6 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockProgressQuery } from '../workflows/definitions';
+import { defaultProverRegistry } from '../provers/registry';
+import { servedProvers } from '../workers/gpu-worker';
 import { activityRuns } from './support/history';
 import { blockHash, TestCluster, uniqueChain, waitFor } from './support/cluster';
 
@@ -202,6 +204,9 @@ describe('routing by GPU class', () => {
     cluster = await TestCluster.start();
     await cluster.addGpuPool('a100', 2, 'a100-node');
     await cluster.addGpuPool('h100', 4, 'idle-h100-node');
+    // Two l4 nodes: one declares only the `command` backend, the other only `simulated`.
+    await cluster.addGpuPool('l4', 4, 'l4-command-node', servedProvers('command', defaultProverRegistry()));
+    await cluster.addGpuPool('l4', 1, 'l4-simulated-node', servedProvers('simulated', defaultProverRegistry()));
   });
 
   afterAll(async () => {
@@ -224,5 +229,22 @@ describe('routing by GPU class', () => {
     const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');
     expect(gpuRuns.length).toBe(5);
     expect(gpuRuns.every((run) => run.identity === 'a100-node')).toBe(true);
+  });
+
+  it('sends a block only to nodes that declare its prover backend', async () => {
+    const chainId = uniqueChain('backend-routing');
+    const handle = await cluster.startBlock({
+      chainId,
+      number: 1,
+      hash: blockHash(chainId, 1),
+      segments: 4,
+      gpuClass: 'l4',
+      prover: 'simulated',
+      input: { simulate: { segmentMs: 20, aggregateMs: 5 } },
+    });
+    expect((await handle.result()).verified).toBe(true);
+    // The command-only node has four idle slots, yet every task waited for the single simulated slot.
+    const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');
+    expect(gpuRuns.map((run) => run.identity)).toEqual(Array(5).fill('l4-simulated-node'));
   });
 });

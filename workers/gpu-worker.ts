@@ -6,16 +6,17 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { FileArtifactStore } from '../activities/artifact-store';
 import { GpuSlots } from '../activities/gpu-slots';
 import { createGpuActivities } from '../activities';
-import { GpuClassSchema, type GpuClass } from '../domain/block';
+import { GpuClassSchema, PROVER_NAMES, ProverNameSchema, type GpuClass } from '../domain/block';
 import { gpuTaskQueue } from '../domain/names';
 import { dataDir, temporalSettings } from '../infra/temporal/settings';
 import { defaultProverRegistry, type ProverRegistry } from '../provers/registry';
 import { installRuntime } from './runtime';
 
 /**
- * One GPU node: a worker that polls only its GPU class's task queue, with one activity
- * slot per GPU. On SIGTERM/SIGINT it drains: stops polling, lets running proofs finish
- * within the grace time, then cancels the rest so Temporal retries them elsewhere.
+ * One GPU node: a worker pool that polls its GPU class's task queue of each prover backend it
+ * serves, with one activity slot per GPU (per backend: see GpuSlots for a node serving several).
+ * On SIGTERM/SIGINT it drains: stops polling, lets running proofs finish within the grace time,
+ * then cancels the rest so Temporal retries them elsewhere.
  */
 export interface GpuWorkerOptions {
   connection: NativeConnection;
@@ -25,25 +26,66 @@ export interface GpuWorkerOptions {
   artifactsDir: string;
   identity?: string;
   drainGraceMs?: number;
+  /** The backends this node serves (default: all). */
   provers?: ProverRegistry;
 }
 
-export async function createGpuWorker(options: GpuWorkerOptions): Promise<Worker> {
-  const identity = options.identity ?? `${options.gpuClass}@${hostname()}:${process.pid}`;
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: gpuTaskQueue(options.gpuClass),
-    identity,
-    activities: createGpuActivities({
-      provers: options.provers ?? defaultProverRegistry(),
-      store: new FileArtifactStore(options.artifactsDir),
-      slots: new GpuSlots(options.gpus),
-      identity,
-    }),
-    maxConcurrentActivityTaskExecutions: options.gpus,
-    shutdownGraceTime: options.drainGraceMs ?? 30_000,
-  });
+/** A node's pool: one Temporal worker per served backend, sharing the node's GPUs. */
+export class GpuWorkerPool {
+  private constructor(
+    readonly identity: string,
+    readonly workers: readonly Worker[],
+  ) {}
+
+  static async create(options: GpuWorkerOptions): Promise<GpuWorkerPool> {
+    const identity = options.identity ?? `${options.gpuClass}@${hostname()}:${process.pid}`;
+    const provers = options.provers ?? defaultProverRegistry();
+    if (provers.size === 0) throw new Error('a GPU worker must serve at least one prover backend');
+    const activities = createGpuActivities({ provers, store: new FileArtifactStore(options.artifactsDir), slots: new GpuSlots(options.gpus), identity });
+    const workers = await Promise.all(
+      [...provers.keys()].map((prover) =>
+        Worker.create({
+          connection: options.connection,
+          namespace: options.namespace,
+          taskQueue: gpuTaskQueue(options.gpuClass, prover),
+          identity,
+          activities,
+          maxConcurrentActivityTaskExecutions: options.gpus,
+          shutdownGraceTime: options.drainGraceMs ?? 30_000,
+        }),
+      ),
+    );
+    return new GpuWorkerPool(identity, workers);
+  }
+
+  get taskQueues(): string[] {
+    return this.workers.map((worker) => worker.options.taskQueue);
+  }
+
+  /** Runs until every worker has stopped (shutdown() or SIGTERM/SIGINT, which drain). */
+  async run(): Promise<void> {
+    // If one worker fails, stop the others too, then report the failure.
+    const runs = this.workers.map((worker) => worker.run().catch((error: unknown) => {
+      this.shutdown();
+      throw error;
+    }));
+    const outcomes = await Promise.allSettled(runs);
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  shutdown(): void {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+}
+
+/** Parses `--provers simulated,o1js`: the backends a node serves. */
+export function servedProvers(list: string | undefined, all: ProverRegistry): ProverRegistry {
+  if (list === undefined || list.trim() === '') return all;
+  const names = list.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !ProverNameSchema.safeParse(name).success);
+  if (unknown.length > 0) throw new Error(`--provers: unknown backend ${unknown.join(', ')} (known: ${PROVER_NAMES.join(', ')})`);
+  return new Map([...all].filter(([name]) => names.includes(name)));
 }
 
 /** The number of GPUs `nvidia-smi` reports, or undefined where there is none. */
@@ -64,6 +106,7 @@ async function main(): Promise<void> {
       gpus: { type: 'string', default: process.env.PROOFLANE_GPUS },
       identity: { type: 'string' },
       'drain-seconds': { type: 'string', default: process.env.PROOFLANE_DRAIN_SECONDS ?? '30' },
+      provers: { type: 'string', default: process.env.PROOFLANE_PROVERS },
     },
   });
   const gpuClass = GpuClassSchema.safeParse(values['gpu-class']);
@@ -75,8 +118,9 @@ async function main(): Promise<void> {
   installRuntime();
   const settings = temporalSettings();
   const connection = await NativeConnection.connect({ address: settings.address });
-  const provers = defaultProverRegistry();
-  const worker = await createGpuWorker({
+  const all = defaultProverRegistry();
+  const provers = servedProvers(values.provers, all);
+  const pool = await GpuWorkerPool.create({
     provers,
     connection,
     namespace: settings.namespace,
@@ -86,11 +130,11 @@ async function main(): Promise<void> {
     identity: values.identity,
     drainGraceMs: Number(values['drain-seconds']) * 1_000,
   });
-  console.log(`GPU worker ${worker.options.identity}: ${gpus} × ${gpuClass.data} slots on queue ${gpuTaskQueue(gpuClass.data)} (Temporal ${settings.address})`);
+  console.log(`GPU worker ${pool.identity}: ${gpus} × ${gpuClass.data} slots serving ${[...provers.keys()].join(', ')} on queues ${pool.taskQueues.join(', ')} (Temporal ${settings.address})`);
   try {
-    await worker.run(); // returns after a drain on SIGTERM/SIGINT
+    await pool.run(); // returns after a drain on SIGTERM/SIGINT
   } finally {
-    await Promise.all([...provers.values()].map((backend) => backend.close?.()));
+    await Promise.all([...all.values()].map((backend) => backend.close?.()));
     await connection.close();
   }
 }

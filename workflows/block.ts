@@ -123,7 +123,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   };
 
   const gpu = proxyActivities<GpuActivities>({
-    taskQueue: gpuTaskQueue(job.gpuClass),
+    taskQueue: gpuTaskQueue(job.gpuClass, job.prover),
     heartbeatTimeout: job.options.heartbeatTimeoutMs,
     startToCloseTimeout: job.options.attemptTimeoutMs,
     scheduleToCloseTimeout: job.options.taskTimeoutMs,

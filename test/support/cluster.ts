@@ -7,8 +7,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { BlockJobInput, GpuClass } from '../../domain/block';
 import { blockWorkflowId, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../../domain/names';
 import { dataDir, temporalSettings } from '../../infra/temporal/settings';
-import { defaultProverRegistry } from '../../provers/registry';
-import { createGpuWorker } from '../../workers/gpu-worker';
+import { defaultProverRegistry, type ProverRegistry } from '../../provers/registry';
+import { GpuWorkerPool } from '../../workers/gpu-worker';
 import { createOrchestrationWorker } from '../../workers/orchestration-worker';
 import { spawnTsProcess, stopProcess } from '../../workers/processes';
 import type { blockProofWorkflow } from '../../workflows';
@@ -51,9 +51,9 @@ export class TestCluster {
     return cluster;
   }
 
-  /** An in-process GPU pool. */
-  async addGpuPool(gpuClass: GpuClass, gpus: number, identity: string): Promise<Worker> {
-    const worker = await createGpuWorker({
+  /** An in-process GPU pool; `provers` replaces its backends (a faulty node in a test). */
+  async addGpuPool(gpuClass: GpuClass, gpus: number, identity: string, provers: ProverRegistry = this.provers): Promise<GpuWorkerPool> {
+    const pool = await GpuWorkerPool.create({
       connection: this.nativeConnection,
       namespace: temporalSettings().namespace,
       gpuClass,
@@ -61,10 +61,10 @@ export class TestCluster {
       identity,
       artifactsDir: artifactsDir(),
       drainGraceMs: 1_000,
-      provers: this.provers,
+      provers,
     });
-    await this.runWorker(worker);
-    return worker;
+    for (const worker of pool.workers) await this.runWorker(worker);
+    return pool;
   }
 
   /** A GPU pool as its own OS process (for kill tests); resolves once it polls. */
