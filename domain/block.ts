@@ -20,7 +20,7 @@ export const GPU_CLASSES = ['h100', 'a100', 'l4', 'cpu'] as const;
 export const GpuClassSchema = z.enum(GPU_CLASSES);
 export type GpuClass = z.infer<typeof GpuClassSchema>;
 
-export const PROVER_NAMES = ['simulated', 'command', 'o1js'] as const;
+export const PROVER_NAMES = ['simulated', 'command', 'o1js', 'groth16'] as const;
 export const ProverNameSchema = z.enum(PROVER_NAMES);
 export type ProverName = z.infer<typeof ProverNameSchema>;
 

@@ -1,30 +1,47 @@
+import { parseArgs } from 'node:util';
+import type { ProverBackend, ProverContext } from './backend';
+import { groth16CacheDir } from './groth16/keys';
+import { Groth16Prover } from './groth16/backend';
 import { O1jsProver } from './o1js/backend';
-import type { ProverContext } from './backend';
 
 /**
- * `npm run provers:setup`: prepares the real provers' keys ahead of time (idempotent: cached
- * keys are reused). Workers that find them missing prepare them on first use, once per process.
+ * `npm run provers:setup [-- --only o1js|groth16]`: prepares the real provers' keys ahead of
+ * time (idempotent: cached keys are reused). Workers that find them missing prepare them on
+ * first use, once per machine.
  */
-async function main(): Promise<void> {
+const BACKENDS = {
+  o1js: { cache: '~/.cache/prooflane/o1js (PROOFLANE_O1JS_CACHE)', create: (): ProverBackend => new O1jsProver() },
+  groth16: { cache: `${groth16CacheDir()} (PROOFLANE_GROTH16_CACHE)`, create: (): ProverBackend => new Groth16Prover() },
+} as const;
+type RealBackend = keyof typeof BACKENDS;
+
+async function prepare(name: RealBackend): Promise<void> {
   const started = Date.now();
-  console.log('o1js: compiling the block program (keys cached in ~/.cache/prooflane/o1js, PROOFLANE_O1JS_CACHE)...');
-  const prover = new O1jsProver();
+  console.log(`${name}: preparing keys (cached in ${BACKENDS[name].cache})...`);
+  const prover = BACKENDS[name].create();
   const context: ProverContext = {
     signal: new AbortController().signal,
     progress: () => undefined,
     progressIntervalMs: 5_000,
     device: 0,
     attempt: 1,
-    log: (message) => console.log(`o1js: ${message}`),
+    log: (message) => console.log(`${name}: ${message}`),
   };
   try {
-    // Planning is instant; proving a segment makes the prover process compile (or load) its keys first.
+    // Proving one segment makes the backend compile (or load) its keys first, and checks them.
     const block = { chainId: 'setup', number: 0, hash: `0x${'00'.repeat(32)}` };
     await prover.proveSegment({ block, input: {}, index: 0, segmentCount: 1 }, context);
-    console.log(`o1js: ready after ${((Date.now() - started) / 1000).toFixed(1)} s (keys compiled or loaded, one segment proved)`);
+    console.log(`${name}: ready after ${((Date.now() - started) / 1000).toFixed(1)} s (keys prepared or loaded, one segment proved)`);
   } finally {
-    await prover.close();
+    await prover.close?.();
   }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const names = Object.keys(BACKENDS) as RealBackend[];
+  if (values.only !== undefined && !names.includes(values.only as RealBackend)) throw new Error(`--only must be one of ${names.join(', ')}`);
+  for (const name of values.only ? [values.only as RealBackend] : names) await prepare(name);
 }
 
 main().catch((error: unknown) => {

@@ -19,7 +19,7 @@ async function proveTree(backend: ProverBackend, node: TreeNode, segmentCount: n
 
 const registry = defaultProverRegistry();
 // Real provers take seconds per proof: they prove the smallest tree that still aggregates.
-const SIZES: Record<string, number[]> = { simulated: [1, 2, 5], command: [1, 2, 5], o1js: [2] };
+const SIZES: Record<string, number[]> = { simulated: [1, 2, 5], command: [1, 2, 5], o1js: [2], groth16: [1, 9] };
 
 afterAll(async () => {
   await Promise.all([...registry.values()].map((backend) => backend.close?.()));

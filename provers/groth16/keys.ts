@@ -1,0 +1,166 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as snarkjs from 'snarkjs';
+import type { VerificationKey } from 'snarkjs';
+
+/**
+ * Groth16 parameters, prepared once per machine and cached (never committed):
+ * - powers of tau for 2^12 constraints (a local ceremony: one random contribution);
+ * - per circuit, its circom2 build (R1CS + witness WASM), its proving key (zkey, with one
+ *   random phase-2 contribution) and its verification key.
+ * The keys hold randomness, so every process must use the same files: preparation runs under a
+ * lock in the cache folder. A multi-node cluster runs `npm run provers:setup` once and shares
+ * the folder (PROOFLANE_GROTH16_CACHE), or its proofs will not verify across nodes.
+ */
+export type CircuitName = 'segment' | 'aggregate';
+
+export interface CircuitKeys {
+  wasm: string;
+  zkey: string;
+  vkey: VerificationKey;
+}
+
+export type Groth16Keys = Record<CircuitName, CircuitKeys>;
+
+const POWER = 12;
+const CIRCUITS: CircuitName[] = ['segment', 'aggregate'];
+const execFileAsync = promisify(execFile);
+
+export function groth16CacheDir(): string {
+  return process.env.PROOFLANE_GROTH16_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'groth16');
+}
+
+let prepared: Promise<Groth16Keys> | undefined;
+
+/** The keys, prepared on first call in this process (and on this machine, if not cached). */
+export function groth16Keys(log: (message: string) => void): Promise<Groth16Keys> {
+  prepared ??= prepareKeys(log).catch((error: unknown) => {
+    prepared = undefined; // let a later task try again
+    throw error;
+  });
+  return prepared;
+}
+
+async function prepareKeys(log: (message: string) => void): Promise<Groth16Keys> {
+  const cache = groth16CacheDir();
+  await mkdir(cache, { recursive: true });
+  const dirs = Object.fromEntries(CIRCUITS.map((name) => [name, path.join(cache, `${name}-${circuitId(name)}`)])) as Record<CircuitName, string>;
+  if (!CIRCUITS.every((name) => existsSync(path.join(dirs[name], 'vkey.json')))) {
+    await withLock(path.join(cache, '.lock'), log, async () => {
+      const ptau = path.join(cache, `pot${POWER}.ptau`);
+      if (!existsSync(ptau)) await powersOfTau(ptau, log);
+      for (const name of CIRCUITS) if (!existsSync(path.join(dirs[name], 'vkey.json'))) await buildCircuit(name, ptau, dirs[name], log);
+    });
+  }
+  const keys = {} as Groth16Keys;
+  for (const name of CIRCUITS) {
+    keys[name] = {
+      wasm: path.join(dirs[name], `${name}_js`, `${name}.wasm`),
+      zkey: path.join(dirs[name], `${name}.zkey`),
+      vkey: JSON.parse(await readFile(path.join(dirs[name], 'vkey.json'), 'utf8')) as VerificationKey,
+    };
+  }
+  return keys;
+}
+
+/** Source of the circuit and its circomlib: a change to either means new keys. */
+function circuitId(name: CircuitName): string {
+  const source = readFileSync(circuitSource(name), 'utf8');
+  const circomlib = (require('circomlib/package.json') as { version: string }).version;
+  return createHash('sha256').update(`${source}\ncircomlib ${circomlib}\npower ${POWER}`).digest('hex').slice(0, 16);
+}
+
+function circuitSource(name: CircuitName): string {
+  return path.join(__dirname, 'circuits', `${name}.circom`);
+}
+
+async function powersOfTau(target: string, log: (message: string) => void): Promise<void> {
+  const started = Date.now();
+  log(`groth16: powers of tau 2^${POWER}, one random contribution (about 2 min on 2 cores, once per machine)...`);
+  const work = await mkdtemp(`${target}.tmp-`);
+  try {
+    const curve = await snarkjs.curves.getCurveFromName('bn128');
+    await snarkjs.powersOfTau.newAccumulator(curve, POWER, path.join(work, '0.ptau'));
+    await snarkjs.powersOfTau.contribute(path.join(work, '0.ptau'), path.join(work, '1.ptau'), 'prooflane local', randomBytes(32).toString('hex'));
+    await snarkjs.powersOfTau.preparePhase2(path.join(work, '1.ptau'), path.join(work, 'final.ptau'));
+    await rename(path.join(work, 'final.ptau'), target);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  log(`groth16: powers of tau ready after ${seconds(started)}`);
+}
+
+async function buildCircuit(name: CircuitName, ptau: string, target: string, log: (message: string) => void): Promise<void> {
+  const started = Date.now();
+  log(`groth16: compiling ${name}.circom with circom2 and generating its keys...`);
+  const work = await mkdtemp(`${target}.tmp-`);
+  try {
+    const circom = require.resolve('circom2/cli.js');
+    const nodeModules = path.dirname(path.dirname(require.resolve('circomlib/package.json')));
+    await execFileAsync(process.execPath, [circom, circuitSource(name), '--r1cs', '--wasm', '--O2', '-l', nodeModules, '-o', work], { maxBuffer: 16 * 1024 * 1024 }).catch(
+      (error: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`circom2 failed on ${name}.circom: ${error.stderr || error.stdout || error.message}`);
+      },
+    );
+    const r1cs = path.join(work, `${name}.r1cs`);
+    await snarkjs.zKey.newZKey(r1cs, ptau, path.join(work, 'initial.zkey'));
+    await snarkjs.zKey.contribute(path.join(work, 'initial.zkey'), path.join(work, `${name}.zkey`), 'prooflane local', randomBytes(32).toString('hex'));
+    await rm(path.join(work, 'initial.zkey'));
+    const vkey = await snarkjs.zKey.exportVerificationKey(path.join(work, `${name}.zkey`));
+    // vkey.json last: its presence marks a complete folder.
+    await writeFile(path.join(work, 'vkey.json'), JSON.stringify(vkey));
+    await rm(target, { recursive: true, force: true });
+    await rename(work, target);
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+  log(`groth16: ${name} keys ready after ${seconds(started)}`);
+}
+
+/** A lock folder holding the owner's pid; a dead owner's lock is taken over. */
+async function withLock<T>(lock: string, log: (message: string) => void, work: () => Promise<T>): Promise<T> {
+  let announced = false;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => 'NaN'));
+      // An owner that died before writing its pid leaves a lock without one: old means abandoned.
+      const abandoned = Number.isInteger(owner) ? !isAlive(owner) : Date.now() - (await stat(lock).catch(() => ({ mtimeMs: 0 }))).mtimeMs > 30_000;
+      if (abandoned) {
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!announced) log(`groth16: another process (pid ${owner}) is preparing the keys; waiting for it`);
+      announced = true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    await writeFile(path.join(lock, 'pid'), String(process.pid));
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
