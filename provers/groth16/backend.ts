@@ -128,14 +128,28 @@ export class Groth16Prover implements ProverBackend {
 
   /** Stops ffjavascript's worker threads, which would otherwise keep the process alive. */
   async close(): Promise<void> {
-    const global = globalThis as { curve_bn128?: snarkjs.Curve | null };
-    await global.curve_bn128?.terminate();
+    const curve = curveReady;
+    curveReady = undefined;
+    await (await curve)?.terminate();
   }
 
-  private keys(context: ProverContext): Promise<Groth16Keys> {
+  private async keys(context: ProverContext): Promise<Groth16Keys> {
+    await sharedCurve();
     // The first call on a machine runs the setup (minutes): keep heartbeating through it.
     return whileAlive(context, groth16Keys(context.log));
   }
+}
+
+let curveReady: Promise<snarkjs.Curve> | undefined;
+
+/**
+ * snarkjs asks ffjavascript for the BN254 curve on every proof; ffjavascript keeps one per process
+ * but builds a new one (with its own worker threads) for each call made before the first build
+ * ends. Two proofs starting together would leak one curve's threads: build it once, up front.
+ */
+function sharedCurve(): Promise<snarkjs.Curve> {
+  curveReady ??= snarkjs.curves.getCurveFromName('bn128');
+  return curveReady;
 }
 
 /** Every proof of the tree verifies, and each aggregate's public signals match its children. */
