@@ -51,6 +51,10 @@ export class GpuWorkerPool {
           identity,
           activities,
           maxConcurrentActivityTaskExecutions: options.gpus,
+          // One open poll per free GPU (the SDK's default stops at 10): a block's segments, scheduled
+          // together, start together instead of waiting for pollers to come back. (SDK 1.24 reads
+          // the poller behaviour, not `maxConcurrentActivityTaskPolls`.)
+          activityTaskPollerBehavior: { type: 'simple-maximum', maximum: options.gpus },
           shutdownGraceTime: options.drainGraceMs ?? 30_000,
         }),
       ),
