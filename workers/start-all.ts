@@ -45,7 +45,7 @@ prooflane is up.
   HTTP API          ${api}   (${api}/openapi.json)
   Temporal Web UI   ${system.server.uiUrl}
   Temporal gRPC     ${system.server.address}
-  GPU pool          ${gpus} × ${gpuClass} (simulated prover)
+  GPU pool          ${gpus} × ${gpuClass} (every prover backend; blocks use simulated unless they ask for another)
 Submit blocks and watch them finalize in order (in another terminal):
   curl -X PUT ${api}/v1/chains/demo -H 'content-type: application/json' -d '{"mode":"pipelined","maxInFlight":3,"startNumber":1}'
   for n in 3 1 2; do curl -X POST ${api}/v1/chains/demo/blocks -H 'content-type: application/json' -d "{\\"number\\":$n,\\"hash\\":\\"0x$(printf '%064x' $n)\\",\\"segments\\":8}"; echo; done
