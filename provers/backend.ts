@@ -100,6 +100,27 @@ export function decodeJsonProof<T>(bytes: Uint8Array, schema: z.ZodType<T>, what
   return parsed.data;
 }
 
+/**
+ * Awaits `work`, calling `progress` meanwhile; rejects at once when the task is cancelled, leaving
+ * `work` to finish in the background or to be stopped by the caller (a killed prover process).
+ */
+export async function whileAlive<T>(context: ProverContext, work: Promise<T>): Promise<T> {
+  const alive = setInterval(() => context.progress(), context.progressIntervalMs);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(context.signal.reason ?? new Error('aborted'));
+    if (context.signal.aborted) onAbort();
+    else context.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined); // after a cancellation nobody waits for it
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    clearInterval(alive);
+    if (onAbort) context.signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Resolves after `ms`, calling `progress` at least every `context.progressIntervalMs`; rejects when aborted. */
 export async function workFor(ms: number, context: ProverContext): Promise<void> {
   const deadline = Date.now() + ms;

@@ -236,8 +236,9 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const finishedAt = Date.now();
     const totalMs = finishedAt - startedAt;
     const criticalPathMs = root.criticalPathMs + verdict.provingMs;
+    const overheadMs = Math.max(0, totalMs - criticalPathMs);
     setStatus('proved');
-    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs: Math.max(0, totalMs - criticalPathMs) });
+    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs });
     if (workflowInfo().parent) {
       // Stay open until the sequencer finalizes this block, so BlockStatus (and the Web UI) follow it to the end.
       await condition(() => finalized);
@@ -256,7 +257,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         finishedAt,
         totalMs,
         criticalPathMs,
-        overheadMs: Math.max(0, totalMs - criticalPathMs),
+        overheadMs,
         verifyMs: verdict.provingMs,
         segments: segmentTimings.sort((a, b) => a.index - b.index),
         aggregationLevels: summarizeLevels(aggregationTimings),

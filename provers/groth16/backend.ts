@@ -5,6 +5,7 @@ import {
   BadInputError,
   decodeJsonProof,
   encodeJsonProof,
+  whileAlive,
   type AggregateRequest,
   type BlockPlan,
   type PlanRequest,
@@ -15,7 +16,8 @@ import {
   type VerifyRequest,
 } from '../backend';
 import { groth16Keys, type CircuitName, type Groth16Keys } from './keys';
-import { AGGREGATION_FAN_IN, chainCommitment, genesisState, segmentTransactions, stateAfter, type Transition } from './statement';
+import { genesisValue, transactionValues } from '../stand-in-block';
+import { AGGREGATION_FAN_IN, chainCommitment, stateAfter, type Transition } from './statement';
 
 /**
  * Groth16 proofs with snarkjs over circom2 circuits: fast segment proofs, and an aggregation
@@ -81,7 +83,7 @@ export class Groth16Prover implements ProverBackend {
   async proveSegment(request: SegmentRequest, context: ProverContext): Promise<Uint8Array> {
     const keys = await this.keys(context);
     const start = stateAfter(request.block.hash, request.index);
-    const input = { start: String(start), transactions: segmentTransactions(request.block.hash, request.index).map(String) };
+    const input = { start: String(start), transactions: transactionValues(request.block.hash, request.index).map(String) };
     const { proof, publicSignals } = await whileAlive(context, snarkjs.groth16.fullProve(input, keys.segment.wasm, keys.segment.zkey));
     return encodeJsonProof({ kind: 'segment', index: request.index, proof, publicSignals });
   }
@@ -120,7 +122,7 @@ export class Groth16Prover implements ProverBackend {
     const range = rangeOf(root);
     if (range.from !== 0 || range.to !== request.segmentCount) return { valid: false, reason: `the proof covers segments ${range.from}-${range.to}, the block has ${request.segmentCount}` };
     const transition = transitionOf(root);
-    if (transition.start !== genesisState(request.block.hash)) return { valid: false, reason: 'the proof does not start at the genesis state of this block' };
+    if (transition.start !== genesisValue(request.block.hash)) return { valid: false, reason: 'the proof does not start at the genesis state of this block' };
     if (transition.end !== stateAfter(request.block.hash, request.segmentCount)) return { valid: false, reason: "the proof does not end at this block's final state" };
     const failure = await whileAlive(context, verifyTree(keys, root));
     return failure ? { valid: false, reason: failure } : { valid: true };
@@ -193,22 +195,4 @@ function transitionOf(node: Artifact): Transition {
 
 function rangeOf(node: Artifact): { from: number; to: number } {
   return node.kind === 'segment' ? { from: node.index, to: node.index + 1 } : { from: node.from, to: node.to };
-}
-
-/** Awaits `work`, heartbeating meanwhile; rejects at once when the task is cancelled. */
-async function whileAlive<T>(context: ProverContext, work: Promise<T>): Promise<T> {
-  const alive = setInterval(() => context.progress(), context.progressIntervalMs);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(context.signal.reason ?? new Error('aborted'));
-    if (context.signal.aborted) onAbort();
-    else context.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  work.catch(() => undefined); // a cancelled proof may still fail later; nobody waits for it
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    clearInterval(alive);
-    if (onAbort) context.signal.removeEventListener('abort', onAbort);
-  }
 }

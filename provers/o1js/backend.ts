@@ -11,6 +11,7 @@ import {
   type SegmentRequest,
   type Verdict,
   type VerifyRequest,
+  whileAlive,
 } from '../backend';
 import type { ProverReply, ProverRequest, ProverStatus } from './protocol';
 
@@ -38,22 +39,21 @@ class ProverProcess {
 
   private async send(payload: Payload, context: ProverContext): Promise<ProverReply> {
     if (context.signal.aborted) throw context.signal.reason;
-    // Heartbeat all along: the compile on first use and the proof itself take seconds to minutes.
-    const alive = setInterval(() => context.progress(), context.progressIntervalMs);
     const onAbort = (): void => this.kill();
     context.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.start();
-      const id = this.nextId++;
-      return await new Promise<ProverReply>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
-        this.child?.send({ ...payload, id } as ProverRequest);
-      });
-    } catch (error) {
-      if (context.signal.aborted) throw context.signal.reason;
-      throw error;
+      // Heartbeat all along: the compile on first use and the proof itself take seconds to minutes.
+      return await whileAlive(
+        context,
+        this.start().then(() => {
+          const id = this.nextId++;
+          return new Promise<ProverReply>((resolve, reject) => {
+            this.pending.set(id, { resolve, reject });
+            this.child?.send({ ...payload, id } as ProverRequest);
+          });
+        }),
+      );
     } finally {
-      clearInterval(alive);
       context.signal.removeEventListener('abort', onAbort);
     }
   }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Field, Poseidon, Provable, SelfProof, Struct, ZkProgram } from 'o1js';
+import { chainStateAfter, genesisValue, TRANSACTIONS_PER_SEGMENT, transactionValues } from '../stand-in-block';
 
 /**
  * The o1js block program: a block's state transition proved recursively.
@@ -11,8 +11,6 @@ import { Field, Poseidon, Provable, SelfProof, Struct, ZkProgram } from 'o1js';
  * the genesis state of the block to its final state.
  */
 export class Transition extends Struct({ start: Field, end: Field }) {}
-
-export const TRANSACTIONS_PER_SEGMENT = 8;
 
 export const BlockProgram = ZkProgram({
   name: 'prooflane-block',
@@ -41,25 +39,16 @@ export const BlockProgram = ZkProgram({
 
 export class BlockProof extends ZkProgram.Proof(BlockProgram) {}
 
-/** A field element derived from text (sha256 truncated below the field modulus). */
-function fieldOf(text: string): Field {
-  return Field(BigInt(`0x${createHash('sha256').update(text).digest('hex').slice(0, 62)}`));
-}
-
-/** The block's deterministic stand-in transactions: what a rollup would pass as its witness. */
+/** The segment's stand-in transactions as field elements (see provers/stand-in-block.ts). */
 export function segmentTransactions(blockHash: string, index: number): Field[] {
-  return Array.from({ length: TRANSACTIONS_PER_SEGMENT }, (_, k) => fieldOf(`${blockHash}/${index}/${k}`));
+  return transactionValues(blockHash, index).map((value) => Field(value));
 }
 
 export function genesisState(blockHash: string): Field {
-  return fieldOf(`${blockHash}/genesis`);
+  return Field(genesisValue(blockHash));
 }
 
 /** The state after the first `segments` segments of the block (computed outside the circuit). */
 export function stateAfter(blockHash: string, segments: number): Field {
-  let state = genesisState(blockHash);
-  for (let index = 0; index < segments; index += 1) {
-    for (const transaction of segmentTransactions(blockHash, index)) state = Poseidon.hash([state, transaction]);
-  }
-  return state;
+  return chainStateAfter(blockHash, segments, (value) => Field(value), (state, transaction) => Poseidon.hash([state, transaction]));
 }
