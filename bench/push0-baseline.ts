@@ -74,8 +74,9 @@ export class Push0Baseline {
 
   async stop(): Promise<void> {
     this.running = false;
-    await Promise.all(this.connections.map((nc) => nc.close()));
+    // Each loop's pending pull expires within a second; closing under it would abort it noisily.
     await Promise.allSettled(this.loops);
+    await Promise.all(this.connections.map((nc) => nc.close()));
   }
 
   private async dispatch(js: JetStreamClient): Promise<void> {

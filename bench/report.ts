@@ -30,7 +30,14 @@ function markdown(r: BenchResults): string {
       Number.isFinite(o.push0.p50) && o.push0.p50 > 0 ? (o.prooflane.p50 / o.push0.p50).toFixed(1) : 'n/a',
     ]),
   );
-  const scalingRows = r.scaling.map((s) => row([s.slots, s.blocks, s.seconds.toFixed(2), s.throughput.toFixed(2), pct(s.efficiency)]));
+  const cpuRoles = ['temporal server', 'orchestration worker', 'GPU workers', 'API', 'benchmark client'];
+  // CPU as a share of the whole machine (all cores) over the scaling step's wall time.
+  const cpuShare = (s: BenchResults['scaling'][number], role?: string): string => {
+    if (!s.cpu) return 'n/a';
+    const seconds = role ? (s.cpu.cpuSeconds[role] ?? 0) : Object.values(s.cpu.cpuSeconds).reduce((a, b) => a + b, 0);
+    return `${((seconds / (s.cpu.wallSeconds * r.machine.cpus)) * 100).toFixed(0)}%`;
+  };
+  const scalingRows = r.scaling.map((s) => row([s.slots, s.blocks, s.seconds.toFixed(2), s.throughput.toFixed(2), pct(s.efficiency), cpuShare(s), ...cpuRoles.map((role) => cpuShare(s, role))]));
   const head = r.head;
   return `# Benchmarks
 
@@ -81,8 +88,12 @@ A saturating stream of one-segment blocks (pipelined chain, \`maxInFlight\` = 2 
 one GPU worker process with n slots. Throughput = proofs per second between the first segment
 start and the last segment finish; efficiency = throughput(n) / (n × throughput(1)).
 
-${row(['slots', 'blocks', 'seconds', 'proofs/s', 'efficiency'])}
-${row(Array(5).fill('---'))}
+CPU: user + system time of each process (from /proc) from the first submission to the last
+finalization of the step, as a share of the machine's ${r.machine.cpus} cores; the first CPU column
+is all of them together.
+
+${row(['slots', 'blocks', 'seconds', 'proofs/s', 'efficiency', 'CPU busy', ...cpuRoles])}
+${row(Array(6 + cpuRoles.length).fill('---'))}
 ${scalingRows.join('\n')}
 
 ![scaling efficiency](bench-scaling.svg)

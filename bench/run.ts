@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { BlockProofResult } from '../domain/block';
 import type { blockProofWorkflow } from '../workflows';
+import { CpuMeter, type CpuShares } from './cpu';
 import { runIdealBlock, type BlockMeasurement } from './ideal';
 import { Push0Baseline } from './push0-baseline';
 import { writeReport } from './report';
@@ -55,6 +56,8 @@ const PROFILES: Record<Profile['name'], Profile> = {
   },
 };
 
+const SECTIONS = ['overhead', 'scaling', 'head'];
+
 const hashOf = (n: number): string => `0x${n.toString(16).padStart(64, '0')}`;
 
 class Api {
@@ -67,6 +70,17 @@ class Api {
     const { status, body } = await this.call('PUT', `/v1/chains/${chainId}`, config);
     if (status !== 200) throw new Error(`PUT chain: ${status} ${JSON.stringify(body)}`);
   }
+  /** Resolves once the chain has finalized `number` (polled a few times a second: cheap for the system). */
+  async waitUntilFinalized(chainId: string, number: number): Promise<void> {
+    for (;;) {
+      const { status, body } = await this.call('GET', `/v1/chains/${chainId}`);
+      if (status !== 200) throw new Error(`GET chain: ${status} ${JSON.stringify(body)}`);
+      const head = body.finalizedHead as number | null;
+      if (head !== null && head >= number) return;
+      if ((body.failed as number[]).length > 0) throw new Error(`chain ${chainId}: blocks failed: ${JSON.stringify(body.failures)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
   async submit(chainId: string, block: Record<string, unknown>): Promise<string> {
     const { status, body } = await this.call('POST', `/v1/chains/${chainId}/blocks`, block);
     if (status !== 202) throw new Error(`POST block: ${status} ${JSON.stringify(body)}`);
@@ -74,14 +88,18 @@ class Api {
   }
 }
 
-/** The block's result; the sequencer starts its workflow a moment after accepting it. */
+/**
+ * The block's result; the sequencer starts its workflow a moment after accepting it. Until
+ * then the handle answers "not found" at once, so the client backs off (up to 50 ms, less than
+ * any block takes) instead of polling the server in a tight loop that would steal its CPU.
+ */
 async function blockResult(client: Client, workflowId: string): Promise<BlockProofResult> {
-  for (;;) {
+  for (let waitMs = 5; ; waitMs = Math.min(50, waitMs * 2)) {
     try {
       return await client.workflow.getHandle<typeof blockProofWorkflow>(workflowId).result();
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
 }
@@ -118,13 +136,26 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
   overhead: { segmentMs: number; segments: number; ideal: Summary; push0: Summary; prooflane: Summary; prooflaneEndToEnd: Summary; criticalPathMs: number }[];
   dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
-  scaling: { slots: number; blocks: number; seconds: number; throughput: number; efficiency: number }[];
+  scaling: { slots: number; blocks: number; seconds: number; throughput: number; efficiency: number; cpu?: { wallSeconds: number; cpuSeconds: CpuShares } }[];
   head: { blocks: number; latency: Summary; deadlineMet: number; slotSeconds: number; segments: number; segmentMs: number; intervalMs: number };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
+      // For tuning one part at a time: `--only scaling --slots 1,32`. A partial run keeps its
+      // results file but leaves docs/BENCHMARKS.md to full runs.
+      only: { type: 'string' },
+      slots: { type: 'string' },
+    },
+  });
   const profile = PROFILES[values.quick ? 'quick' : 'default'];
+  const sections = new Set(values.only ? values.only.split(',') : SECTIONS);
+  for (const section of sections) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section}; sections are ${SECTIONS.join(', ')}`);
+  if (values.slots) profile.scalingSlots = values.slots.split(',').map(Number);
+  const partial = sections.size < SECTIONS.length || values.slots !== undefined;
   const log = (message: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
   const stack = await startBenchSystem({ apiPort: 18080, temporalPort: 17233 });
   const connection = await Connection.connect({ address: stack.server.address });
@@ -133,7 +164,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     profile: profile.name,
     startedAt: new Date().toISOString(),
-    command: `npm run bench${values.quick ? ' -- --quick' : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -150,96 +181,106 @@ async function main(): Promise<void> {
   let push0: Push0Baseline | undefined;
   try {
     // ---- per-block overhead: ideal, push0-style baseline and prooflane, same workload ----------
-    const maxSegments = Math.max(...profile.overhead.flatMap((o) => o.segments));
-    await replaceGpuPool(stack, maxSegments);
-    push0 = await Push0Baseline.start(values.nats, maxSegments);
-    const scheduleToStart: number[] = [];
-    const finishToSeen: number[] = [];
-    for (const { segmentMs, segments: counts, blocks } of profile.overhead) {
-      for (const segments of counts) {
-        log(`overhead: ${blocks} blocks of ${segments} × ${segmentMs} ms`);
-        const chainId = `bench-ovh-${segmentMs}-${segments}-${randomUUID().slice(0, 6)}`;
-        await api.configure(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
-        const ideal: BlockMeasurement[] = [];
-        const baseline: BlockMeasurement[] = [];
-        const ours: ProoflaneBlock[] = [];
-        // A warm-up block per configuration is proved and discarded (worker caches, JIT).
-        await proveThroughApi(api, client, chainId, 0, segments, segmentMs);
-        for (let i = 1; i <= blocks; i += 1) {
-          ideal.push(await runIdealBlock({ chainId, number: i, hash: hashOf(i) }, segments, segmentMs, AGGREGATE_MS, FAN_IN));
-          baseline.push(await push0.runBlock(`${chainId}-${i}`, segments, segmentMs, AGGREGATE_MS, FAN_IN));
-          const block = await proveThroughApi(api, client, chainId, i, segments, segmentMs);
-          ours.push(block);
-          scheduleToStart.push(...block.scheduleToStartMs);
-          finishToSeen.push(...block.finishToSeenMs);
+    if (sections.has('overhead')) {
+      const maxSegments = Math.max(...profile.overhead.flatMap((o) => o.segments));
+      await replaceGpuPool(stack, maxSegments);
+      push0 = await Push0Baseline.start(values.nats, maxSegments);
+      const scheduleToStart: number[] = [];
+      const finishToSeen: number[] = [];
+      for (const { segmentMs, segments: counts, blocks } of profile.overhead) {
+        for (const segments of counts) {
+          log(`overhead: ${blocks} blocks of ${segments} × ${segmentMs} ms`);
+          const chainId = `bench-ovh-${segmentMs}-${segments}-${randomUUID().slice(0, 6)}`;
+          await api.configure(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
+          const ideal: BlockMeasurement[] = [];
+          const baseline: BlockMeasurement[] = [];
+          const ours: ProoflaneBlock[] = [];
+          // A warm-up block per configuration is proved and discarded (worker caches, JIT).
+          await proveThroughApi(api, client, chainId, 0, segments, segmentMs);
+          for (let i = 1; i <= blocks; i += 1) {
+            ideal.push(await runIdealBlock({ chainId, number: i, hash: hashOf(i) }, segments, segmentMs, AGGREGATE_MS, FAN_IN));
+            baseline.push(await push0.runBlock(`${chainId}-${i}`, segments, segmentMs, AGGREGATE_MS, FAN_IN));
+            const block = await proveThroughApi(api, client, chainId, i, segments, segmentMs);
+            ours.push(block);
+            scheduleToStart.push(...block.scheduleToStartMs);
+            finishToSeen.push(...block.finishToSeenMs);
+          }
+          results.overhead.push({
+            segmentMs,
+            segments,
+            criticalPathMs: summarize(ours.map((b) => b.criticalPathMs)).p50,
+            ideal: summarize(ideal.map((b) => b.overheadMs)),
+            push0: summarize(baseline.map((b) => b.overheadMs)),
+            prooflane: summarize(ours.map((b) => b.overheadMs)),
+            prooflaneEndToEnd: summarize(ours.map((b) => b.endToEndOverheadMs)),
+          });
         }
-        results.overhead.push({
-          segmentMs,
-          segments,
-          criticalPathMs: summarize(ours.map((b) => b.criticalPathMs)).p50,
-          ideal: summarize(ideal.map((b) => b.overheadMs)),
-          push0: summarize(baseline.map((b) => b.overheadMs)),
-          prooflane: summarize(ours.map((b) => b.overheadMs)),
-          prooflaneEndToEnd: summarize(ours.map((b) => b.endToEndOverheadMs)),
-        });
       }
+      results.dispatch = { scheduleToStart: summarize(scheduleToStart), finishToSeen: summarize(finishToSeen), scheduleToStartSamples: scheduleToStart };
+      await push0.stop();
+      push0 = undefined;
     }
-    results.dispatch = { scheduleToStart: summarize(scheduleToStart), finishToSeen: summarize(finishToSeen), scheduleToStartSamples: scheduleToStart };
-    await push0.stop();
-    push0 = undefined;
 
     // ---- scaling: a saturating stream of one-segment blocks over n GPU slots ------------------
-    for (const slots of profile.scalingSlots) {
-      await replaceGpuPool(stack, slots);
-      const chainId = `bench-scale-${slots}-${randomUUID().slice(0, 6)}`;
-      const blocks = slots * profile.scalingBlocksPerSlot;
-      log(`scaling: ${blocks} blocks over ${slots} slots`);
-      await api.configure(chainId, { mode: 'pipelined', maxInFlight: Math.min(256, slots * 2), startNumber: 0 });
-      const ids = await Promise.all(
-        Array.from({ length: blocks }, (_, n) => api.submit(chainId, { number: n, hash: hashOf(n), segments: 1, gpuClass: 'h100', input: { simulate: { segmentMs: profile.scalingSegmentMs, aggregateMs: 0, verifyMs: 0 } } })),
-      );
-      const done = await Promise.all(ids.map((id) => blockResult(client, id)));
-      // Throughput of the GPU slots: proofs per second between the first segment start and the last finish.
-      const starts = done.flatMap((r) => r.timings.segments.map((s) => s.startedAt));
-      const ends = done.flatMap((r) => r.timings.segments.map((s) => s.finishedAt));
-      const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
-      results.scaling.push({ slots, blocks, seconds, throughput: blocks / seconds, efficiency: 0 });
+    if (sections.has('scaling')) {
+      for (const slots of profile.scalingSlots) {
+        await replaceGpuPool(stack, slots);
+        const chainId = `bench-scale-${slots}-${randomUUID().slice(0, 6)}`;
+        const blocks = slots * profile.scalingBlocksPerSlot;
+        log(`scaling: ${blocks} blocks over ${slots} slots`);
+        const meter = new CpuMeter(stack.processes());
+        await api.configure(chainId, { mode: 'pipelined', maxInFlight: Math.min(256, slots * 2), startNumber: 0 });
+        const ids = await Promise.all(
+          Array.from({ length: blocks }, (_, n) => api.submit(chainId, { number: n, hash: hashOf(n), segments: 1, gpuClass: 'h100', input: { simulate: { segmentMs: profile.scalingSegmentMs, aggregateMs: 0, verifyMs: 0 } } })),
+        );
+        // Waiting on the chain, not on each of hundreds of block handles, keeps the client's load off the system it measures.
+        await api.waitUntilFinalized(chainId, blocks - 1);
+        const cpu = meter.stop();
+        const done = await Promise.all(ids.map((id) => blockResult(client, id)));
+        // Throughput of the GPU slots: proofs per second between the first segment start and the last finish.
+        const starts = done.flatMap((r) => r.timings.segments.map((s) => s.startedAt));
+        const ends = done.flatMap((r) => r.timings.segments.map((s) => s.finishedAt));
+        const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
+        results.scaling.push({ slots, blocks, seconds, throughput: blocks / seconds, efficiency: 0, cpu });
+      }
+      const single = results.scaling[0]?.throughput ?? NaN;
+      for (const row of results.scaling) row.efficiency = row.throughput / (row.slots * single);
     }
-    const single = results.scaling[0]?.throughput ?? NaN;
-    for (const row of results.scaling) row.efficiency = row.throughput / (row.slots * single);
 
     // ---- head-of-chain latency: a pipelined chain under a steady stream ---------------------
-    await replaceGpuPool(stack, 32);
-    const head = results.head;
-    head.blocks = profile.headBlocks;
-    const chainId = `bench-head-${randomUUID().slice(0, 6)}`;
-    log(`head-of-chain: ${head.blocks} blocks of ${head.segments} × ${head.segmentMs} ms, one every ${head.intervalMs} ms`);
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
-    const latencies: number[] = [];
-    let met = 0;
-    const pending: Promise<void>[] = [];
-    for (let n = 0; n < head.blocks; n += 1) {
-      const submitted = Date.now();
-      const workflowId = await api.submit(chainId, {
-        number: n,
-        hash: hashOf(n),
-        segments: head.segments,
-        gpuClass: 'h100',
-        timestamp: Math.floor(submitted / 1000),
-        input: { simulate: { segmentMs: head.segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } },
-      });
-      pending.push(
-        blockResult(client, workflowId).then(async () => {
-          latencies.push(Date.now() - submitted);
-          const view = await api.call('GET', `/v1/chains/${chainId}/blocks/${n}`);
-          if ((view.body.deadline as { met?: boolean } | undefined)?.met) met += 1;
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, head.intervalMs));
+    if (sections.has('head')) {
+      await replaceGpuPool(stack, 32);
+      const head = results.head;
+      head.blocks = profile.headBlocks;
+      const chainId = `bench-head-${randomUUID().slice(0, 6)}`;
+      log(`head-of-chain: ${head.blocks} blocks of ${head.segments} × ${head.segmentMs} ms, one every ${head.intervalMs} ms`);
+      await api.configure(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
+      const latencies: number[] = [];
+      let met = 0;
+      const pending: Promise<void>[] = [];
+      for (let n = 0; n < head.blocks; n += 1) {
+        const submitted = Date.now();
+        const workflowId = await api.submit(chainId, {
+          number: n,
+          hash: hashOf(n),
+          segments: head.segments,
+          gpuClass: 'h100',
+          timestamp: Math.floor(submitted / 1000),
+          input: { simulate: { segmentMs: head.segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } },
+        });
+        pending.push(
+          blockResult(client, workflowId).then(async () => {
+            latencies.push(Date.now() - submitted);
+            const view = await api.call('GET', `/v1/chains/${chainId}/blocks/${n}`);
+            if ((view.body.deadline as { met?: boolean } | undefined)?.met) met += 1;
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, head.intervalMs));
+      }
+      await Promise.all(pending);
+      head.latency = summarize(latencies);
+      head.deadlineMet = met;
     }
-    await Promise.all(pending);
-    head.latency = summarize(latencies);
-    head.deadlineMet = met;
   } finally {
     await push0?.stop();
     await connection.close();
@@ -248,10 +289,14 @@ async function main(): Promise<void> {
 
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${results.startedAt.replace(/[:.]/g, '-')}-${profile.name}.json`);
+  const file = path.join(resultsDir, `${results.startedAt.replace(/[:.]/g, '-')}-${profile.name}${partial ? '-partial' : ''}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2));
-  writeReport(results, path.join(__dirname, '..', 'docs'));
-  log(`results: ${path.relative(process.cwd(), file)}; report: docs/BENCHMARKS.md`);
+  if (partial) {
+    log(`results: ${path.relative(process.cwd(), file)} (partial run: docs/BENCHMARKS.md left as it is)`);
+  } else {
+    writeReport(results, path.join(__dirname, '..', 'docs'));
+    log(`results: ${path.relative(process.cwd(), file)}; report: docs/BENCHMARKS.md`);
+  }
 }
 
 main().catch((error: unknown) => {

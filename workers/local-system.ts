@@ -48,6 +48,17 @@ export class LocalSystem {
     };
   }
 
+  /** The running processes of the system by role, e.g. for CPU accounting in the benchmark. */
+  processes(): { role: string; pid: number }[] {
+    const running = [
+      { role: 'temporal server', child: this.server.process },
+      { role: 'orchestration worker', child: this.orchestration },
+      { role: 'API', child: this.api },
+      ...[...this.gpuWorkers.values()].map((child) => ({ role: 'GPU workers', child })),
+    ];
+    return running.flatMap(({ role, child }) => (child?.pid !== undefined && child.exitCode === null && child.signalCode === null ? [{ role, pid: child.pid }] : []));
+  }
+
   get apiUrl(): string {
     return `http://127.0.0.1:${this.options.apiPort}`;
   }
