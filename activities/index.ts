@@ -5,7 +5,7 @@ import type { BlockPlan, Verdict } from '../provers/backend';
 import type { ProverRegistry } from '../provers/registry';
 import type { ArtifactStore } from './artifact-store';
 import type { GpuSlots } from './gpu-slots';
-import { ConflictingPublicationError, type Publication, type ProofPublisher, type PublishReceipt } from './publisher';
+import { ConflictingPublicationError, type ProofPublisher, type PublicationBatch, type PublishReceipt } from './publisher';
 import { FailureTypes, runProverWork } from './prover-context';
 
 export interface ProverTask {
@@ -104,13 +104,18 @@ export function createGpuActivities(deps: { provers: ProverRegistry; store: Arti
 export function createOrchestrationActivities(deps: { provers: ProverRegistry; store: ArtifactStore; publisher: ProofPublisher }) {
   const { provers, store, publisher } = deps;
   return {
-    async publishProof(publication: Publication): Promise<PublishReceipt> {
-      try {
-        return await publisher.publish(publication);
-      } catch (error) {
-        if (error instanceof ConflictingPublicationError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
-        throw error;
+    /** Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what already went out. */
+    async publishProofs(batch: PublicationBatch): Promise<PublishReceipt[]> {
+      const receipts: PublishReceipt[] = [];
+      for (const proof of batch.proofs) {
+        try {
+          receipts.push(await publisher.publish({ chainId: batch.chainId, ...proof }));
+        } catch (error) {
+          if (error instanceof ConflictingPublicationError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
+          throw error;
+        }
       }
+      return receipts;
     },
 
     async planBlock(task: PlanBlockInput): Promise<BlockPlan> {

@@ -17,6 +17,12 @@ export interface Publication {
   proofRef: string;
 }
 
+/** Consecutive blocks of one chain, ascending: what the sequencer finalizes in one go. */
+export interface PublicationBatch {
+  chainId: string;
+  proofs: Omit<Publication, 'chainId'>[];
+}
+
 export interface PublishReceipt {
   publishedAt: number;
   /** True when this exact proof had been published before (a retry after a crash). */

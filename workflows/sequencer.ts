@@ -51,6 +51,8 @@ export interface SequencerInput {
 /** Finalized blocks kept in state for idempotent resubmission and views; older ones live on in their workflows. */
 const FINALIZED_KEPT = 256;
 const MAX_GAPS_LISTED = 100;
+/** At most this many consecutive proved blocks are published in one call. */
+const PUBLICATION_BATCH = 64;
 
 const publisher = proxyActivities<OrchestrationActivities>({
   taskQueue: ORCHESTRATION_TASK_QUEUE,
@@ -327,30 +329,55 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     }
   };
 
+  /**
+   * Finalizes proved blocks strictly in ascending number, beside scheduling rather than in its
+   * way: new blocks keep starting while proofs are published. The consecutive proved blocks at
+   * the head go out in one publication call (in order), so a burst of proofs costs one
+   * activity round trip, not one per block.
+   */
   const finalizeInOrder = async (): Promise<void> => {
     for (;;) {
-      if (state.nextNumber === null) return;
-      const entry = blocks.get(state.nextNumber);
-      if (!entry || entry.status !== 'proved') return;
-      publishing = entry.number;
+      const batch: BlockEntry[] = [];
+      for (let n = state.nextNumber; n !== null && batch.length < PUBLICATION_BATCH; n += 1) {
+        const entry = blocks.get(n);
+        if (!entry || entry.status !== 'proved') break;
+        batch.push(entry);
+      }
+      if (batch.length === 0) return;
+      publishing = batch[batch.length - 1].number;
       try {
-        await publisher.publishProof({ chainId: state.chainId, number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string });
+        await publisher.publishProofs({
+          chainId: state.chainId,
+          proofs: batch.map((entry) => ({ number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string })),
+        });
       } finally {
         publishing = null;
       }
-      entry.status = 'finalized';
-      entry.finalizedAt = Date.now();
-      state.finalizedHead = entry.number;
-      state.nextNumber = entry.number + 1;
-      // Not awaited: the next block's finalization need not wait for this one's workflow to close.
-      notificationsPending += 1;
-      void getExternalWorkflowHandle(entry.workflowId)
-        .signal(blockFinalizedSignal)
-        .catch(() => undefined)
-        .finally(() => {
-          notificationsPending -= 1;
-        });
+      for (const entry of batch) {
+        entry.status = 'finalized';
+        entry.finalizedAt = Date.now();
+        state.finalizedHead = entry.number;
+        state.nextNumber = entry.number + 1;
+        // Not awaited: the next block's finalization need not wait for this one's workflow to close.
+        notificationsPending += 1;
+        void getExternalWorkflowHandle(entry.workflowId)
+          .signal(blockFinalizedSignal)
+          .catch(() => undefined)
+          .finally(() => {
+            notificationsPending -= 1;
+          });
+      }
+      dirty = true;
     }
+  };
+
+  let finalizing = false;
+  const kickFinalizer = (): void => {
+    if (finalizing) return;
+    finalizing = true;
+    void finalizeInOrder().finally(() => {
+      finalizing = false;
+    });
   };
 
   const pruneFinalized = (): void => {
@@ -368,11 +395,11 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     await condition(() => dirty || shouldContinueAsNew());
     dirty = false;
     schedule();
-    await finalizeInOrder();
+    kickFinalizer();
     pruneFinalized();
     if (shouldContinueAsNew()) {
       // Carry everything: queued and in-flight blocks stay as they are; in-flight ones report to the next run.
-      await condition(() => startsPending === 0 && notificationsPending === 0 && allHandlersFinished());
+      await condition(() => !finalizing && startsPending === 0 && notificationsPending === 0 && allHandlersFinished());
       state.blocks = [...blocks.values()];
       await continueAsNew<typeof chainSequencerWorkflow>({ ...input, state });
     }
