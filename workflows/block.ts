@@ -105,11 +105,16 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   setHandler(blockFinalizedSignal, () => {
     finalized = true;
   });
-  upsertSearchAttributes([
-    { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
-    { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
-    { key: SEARCH_ATTRIBUTES.BlockStatus, value: 'proving' },
-  ]);
+  // A sequencer starts its blocks with these set; only a block started directly sets them itself
+  // (each upsert is a history event and a visibility write, on every block).
+  const attributes = workflowInfo().typedSearchAttributes;
+  if (attributes.get(SEARCH_ATTRIBUTES.ChainId) !== job.chainId || attributes.get(SEARCH_ATTRIBUTES.BlockNumber) !== job.number || attributes.get(SEARCH_ATTRIBUTES.BlockStatus) !== 'proving') {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
+      { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
+      { key: SEARCH_ATTRIBUTES.BlockStatus, value: 'proving' },
+    ]);
+  }
   const deadlineWatch = watchDeadline(job.deadlineAt);
 
   /** Tells the chain's sequencer (when a sequencer started this block) how the block ended. */
@@ -198,7 +203,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
           const { value: receipt, proverRetries, hedged } = await proveSegmentHedged(node.index);
           segmentTimings.push({ ...receipt, index: node.index, proverRetries, hedged, seenAt: Date.now() });
           progress.segments.done += 1;
-          if (progress.segments.done === progress.segments.total) setStatus('aggregating');
+          if (progress.segments.done === progress.segments.total && progress.aggregation.total > 0) setStatus('aggregating');
           return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs };
         } catch (error) {
           if (!isCancellation(error)) progress.segments.failed += 1;
