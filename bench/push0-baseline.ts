@@ -18,6 +18,9 @@ interface Result {
   block: string;
   index: number;
   provingMs: number;
+  /** Wall-clock start and end of the simulated proof, for throughput. */
+  startedAt: number;
+  finishedAt: number;
 }
 
 const codec = JSONCodec<Task | Result>();
@@ -55,6 +58,13 @@ export class Push0Baseline {
   /** Runs one block end to end and measures it like prooflane's blocks. */
   async runBlock(block: string, segments: number, segmentMs: number, aggregateMs: number, fanIn: number): Promise<BlockMeasurement> {
     const started = performance.now();
+    const { criticalPathMs } = await this.proveBlock(block, segments, segmentMs, aggregateMs, fanIn);
+    const wallMs = performance.now() - started;
+    return { segmentMs, segments, wallMs, criticalPathMs, overheadMs: wallMs - criticalPathMs };
+  }
+
+  /** Publishes a block's segment tasks, waits for the collector to have them all, aggregates. */
+  private async proveBlock(block: string, segments: number, segmentMs: number, aggregateMs: number, fanIn: number): Promise<{ results: Result[]; criticalPathMs: number }> {
     const collected = new Promise<Result[]>((done) => this.waiting.set(block, { segments, results: [], done }));
     await Promise.all(Array.from({ length: segments }, (_, index) => this.js.publish('p0.tasks', codec.encode({ block, index, segmentMs }))));
     const results = await collected;
@@ -67,9 +77,17 @@ export class Push0Baseline {
       await sleep(aggregateMs);
       return performance.now() - t + Math.max(...childPaths);
     };
-    const criticalPathMs = await aggregate(buildAggregationTree(segments, fanIn));
-    const wallMs = performance.now() - started;
-    return { segmentMs, segments, wallMs, criticalPathMs, overheadMs: wallMs - criticalPathMs };
+    return { results, criticalPathMs: await aggregate(buildAggregationTree(segments, fanIn)) };
+  }
+
+  /**
+   * A saturating stream: all blocks' segments published at once, each block aggregated by the
+   * collector when its segments are in. Resolves with every segment's start and finish.
+   */
+  async runStream(prefix: string, blocks: number, segments: number, segmentMs: number, aggregateMs: number, fanIn: number): Promise<{ startedAt: number[]; finishedAt: number[] }> {
+    const done = await Promise.all(Array.from({ length: blocks }, (_, b) => this.proveBlock(`${prefix}-${b}`, segments, segmentMs, aggregateMs, fanIn)));
+    const results = done.flatMap((block) => block.results);
+    return { startedAt: results.map((r) => r.startedAt), finishedAt: results.map((r) => r.finishedAt) };
   }
 
   async stop(): Promise<void> {
@@ -85,10 +103,11 @@ export class Push0Baseline {
       const message = await consumer.next({ expires: 1_000 }).catch(() => null);
       if (!message) continue;
       const task = codec.decode(message.data) as Task;
+      const startedAt = Date.now();
       const t = performance.now();
       await sleep(task.segmentMs);
       const provingMs = performance.now() - t;
-      await js.publish('p0.results', codec.encode({ block: task.block, index: task.index, provingMs }));
+      await js.publish('p0.results', codec.encode({ block: task.block, index: task.index, provingMs, startedAt, finishedAt: Date.now() }));
       message.ack();
     }
   }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchResults } from './run';
+import type { BenchResults, ScalingRow } from './run';
 import type { Summary } from './stats';
 
 /** Writes docs/BENCHMARKS.md and its SVG charts from one run's results. */
@@ -32,12 +32,25 @@ function markdown(r: BenchResults): string {
   );
   const cpuRoles = ['temporal server', 'orchestration worker', 'GPU workers', 'API', 'benchmark client'];
   // CPU as a share of the whole machine (all cores) over the scaling step's wall time.
-  const cpuShare = (s: BenchResults['scaling'][number], role?: string): string => {
+  const cpuShare = (s: ScalingRow, role?: string): string => {
     if (!s.cpu) return 'n/a';
     const seconds = role ? (s.cpu.cpuSeconds[role] ?? 0) : Object.values(s.cpu.cpuSeconds).reduce((a, b) => a + b, 0);
     return `${((seconds / (s.cpu.wallSeconds * r.machine.cpus)) * 100).toFixed(0)}%`;
   };
-  const scalingRows = r.scaling.map((s) => row([s.slots, s.blocks, s.seconds.toFixed(2), s.throughput.toFixed(2), pct(s.efficiency), cpuShare(s), ...cpuRoles.map((role) => cpuShare(s, role))]));
+  const shapes = [...new Set(r.scaling.map((s) => s.segments))];
+  const scalingTables = shapes.map((segments) => {
+    const ours = r.scaling.filter((s) => s.system === 'prooflane' && s.segments === segments);
+    const theirs = (slots: number) => r.scaling.find((s) => s.system === 'push0' && s.segments === segments && s.slots === slots);
+    const rows = ours.map((s) => {
+      const baseline = theirs(s.slots);
+      return row([s.slots, s.blocks, s.seconds.toFixed(2), s.throughput.toFixed(2), pct(s.efficiency), baseline ? baseline.throughput.toFixed(2) : 'n/a', baseline ? pct(baseline.efficiency) : 'n/a', cpuShare(s), ...cpuRoles.map((role) => cpuShare(s, role))]);
+    });
+    return `### ${segments === 1 ? 'One-segment blocks (every proof is a whole block)' : `${segments}-segment blocks`}
+
+${row(['slots', 'blocks', 'seconds', 'prooflane proofs/s', 'prooflane efficiency', 'push0 proofs/s', 'push0 efficiency', 'CPU busy', ...cpuRoles])}
+${row(Array(8 + cpuRoles.length).fill('---'))}
+${rows.join('\n')}`;
+  });
   const head = r.head;
   return `# Benchmarks
 
@@ -84,17 +97,17 @@ ${row(['finish → seen', ...summaryCells(r.dispatch.finishToSeen)])}
 
 ## Scaling efficiency
 
-A saturating stream of one-segment blocks (pipelined chain, \`maxInFlight\` = 2 × slots) over
-one GPU worker process with n slots. Throughput = proofs per second between the first segment
-start and the last segment finish; efficiency = throughput(n) / (n × throughput(1)).
+A saturating stream of blocks (pipelined chain, \`maxInFlight\` = 2 × slots ÷ segments per block,
+all blocks submitted at once) over one GPU worker process with n slots, ${r.scalingSegmentMs} ms per segment;
+the push0-style baseline proves the same stream with n dispatchers. Throughput = segment proofs
+per second between the first segment start and the last segment finish; efficiency =
+throughput(n) / (n × throughput(1)) of the same system and block shape.
 
-CPU: user + system time of each process (from /proc) from the first submission to the last
-finalization of the step, as a share of the machine's ${r.machine.cpus} cores; the first CPU column
-is all of them together.
+CPU (prooflane): user + system time of each process (from /proc) from the first submission to
+the last finalization of the step, as a share of the machine's ${r.machine.cpus} cores; the first CPU
+column is all of them together.
 
-${row(['slots', 'blocks', 'seconds', 'proofs/s', 'efficiency', 'CPU busy', ...cpuRoles])}
-${row(Array(6 + cpuRoles.length).fill('---'))}
-${scalingRows.join('\n')}
+${scalingTables.join('\n\n')}
 
 ![scaling efficiency](bench-scaling.svg)
 
@@ -165,10 +178,13 @@ function cdfChart(samples: number[]): string {
 }
 
 function scalingChart(rows: BenchResults['scaling']): string {
-  return lineChart('Scaling efficiency', 'GPU slots', 'efficiency', [
-    { name: 'prooflane', color: '#3b5bdb', points: rows.map((r) => [r.slots, r.efficiency]) },
-    { name: 'ideal (1.0)', color: '#aaa', points: rows.map((r) => [r.slots, 1]) },
-  ], { logX: true, yMax: 1.2 });
+  const colors = ['#3b5bdb', '#2f9e44', '#e8590c', '#c2255c'];
+  const shapes = [...new Set(rows.map((r) => r.segments))];
+  const series: Series[] = shapes.flatMap((segments, i) => [
+    { name: `prooflane ${segments} seg`, color: colors[i % colors.length], points: rows.filter((r) => r.system === 'prooflane' && r.segments === segments).map((r): [number, number] => [r.slots, r.efficiency]) },
+    { name: `push0 ${segments} seg`, color: `${colors[i % colors.length]}88`, points: rows.filter((r) => r.system === 'push0' && r.segments === segments).map((r): [number, number] => [r.slots, r.efficiency]) },
+  ]);
+  return lineChart('Scaling efficiency', 'GPU slots', 'efficiency', [...series, { name: 'ideal (1.0)', color: '#aaa', points: rows.map((r) => [r.slots, 1]) }], { logX: true, yMax: 1.2 });
 }
 
 function overheadChart(rows: BenchResults['overhead']): string {

@@ -25,7 +25,8 @@ interface Profile {
   name: 'default' | 'quick';
   overhead: { segmentMs: number; segments: number[]; blocks: number }[];
   scalingSlots: number[];
-  scalingBlocksPerSlot: number;
+  /** Block shapes of the scaling step: segments per block, and segments each slot proves (a multiple of it). */
+  scalingShapes: { segments: number; roundsPerSlot: number }[];
   scalingSegmentMs: number;
   headBlocks: number;
 }
@@ -39,7 +40,10 @@ const PROFILES: Record<Profile['name'], Profile> = {
       { segmentMs: 7_000, segments: [1, 8, 32], blocks: 2 },
     ],
     scalingSlots: [1, 2, 4, 8, 16, 32, 64],
-    scalingBlocksPerSlot: 6,
+    scalingShapes: [
+      { segments: 1, roundsPerSlot: 6 },
+      { segments: 8, roundsPerSlot: 8 },
+    ],
     scalingSegmentMs: 1_000,
     headBlocks: 30,
   },
@@ -50,7 +54,10 @@ const PROFILES: Record<Profile['name'], Profile> = {
       { segmentMs: 1_000, segments: [1, 8], blocks: 2 },
     ],
     scalingSlots: [1, 2, 4, 8],
-    scalingBlocksPerSlot: 3,
+    scalingShapes: [
+      { segments: 1, roundsPerSlot: 3 },
+      { segments: 4, roundsPerSlot: 4 },
+    ],
     scalingSegmentMs: 500,
     headBlocks: 8,
   },
@@ -129,6 +136,20 @@ async function proveThroughApi(api: Api, client: Client, chainId: string, number
   };
 }
 
+export interface ScalingRow {
+  system: 'prooflane' | 'push0';
+  /** Segments per block. */
+  segments: number;
+  slots: number;
+  blocks: number;
+  seconds: number;
+  /** Segment proofs per second. */
+  throughput: number;
+  efficiency: number;
+  /** prooflane only: CPU seconds per process role while the step ran. */
+  cpu?: { wallSeconds: number; cpuSeconds: CpuShares };
+}
+
 export interface BenchResults {
   profile: Profile['name'];
   startedAt: string;
@@ -136,7 +157,8 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
   overhead: { segmentMs: number; segments: number; ideal: Summary; push0: Summary; prooflane: Summary; prooflaneEndToEnd: Summary; criticalPathMs: number }[];
   dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
-  scaling: { slots: number; blocks: number; seconds: number; throughput: number; efficiency: number; cpu?: { wallSeconds: number; cpuSeconds: CpuShares } }[];
+  scalingSegmentMs: number;
+  scaling: ScalingRow[];
   head: { blocks: number; latency: Summary; deadlineMet: number; slotSeconds: number; segments: number; segmentMs: number; intervalMs: number };
 }
 
@@ -175,6 +197,7 @@ async function main(): Promise<void> {
     },
     overhead: [],
     dispatch: { scheduleToStart: summarize([]), finishToSeen: summarize([]), scheduleToStartSamples: [] },
+    scalingSegmentMs: profile.scalingSegmentMs,
     scaling: [],
     head: { blocks: 0, latency: summarize([]), deadlineMet: 0, slotSeconds: 12, segments: 4, segmentMs: 1_000, intervalMs: 1_000 },
   };
@@ -221,30 +244,45 @@ async function main(): Promise<void> {
       push0 = undefined;
     }
 
-    // ---- scaling: a saturating stream of one-segment blocks over n GPU slots ------------------
+    // ---- scaling: a saturating stream of blocks over n GPU slots, prooflane and the baseline ------
     if (sections.has('scaling')) {
-      for (const slots of profile.scalingSlots) {
-        await replaceGpuPool(stack, slots);
-        const chainId = `bench-scale-${slots}-${randomUUID().slice(0, 6)}`;
-        const blocks = slots * profile.scalingBlocksPerSlot;
-        log(`scaling: ${blocks} blocks over ${slots} slots`);
-        const meter = new CpuMeter(stack.processes());
-        await api.configure(chainId, { mode: 'pipelined', maxInFlight: Math.min(256, slots * 2), startNumber: 0 });
-        const ids = await Promise.all(
-          Array.from({ length: blocks }, (_, n) => api.submit(chainId, { number: n, hash: hashOf(n), segments: 1, gpuClass: 'h100', input: { simulate: { segmentMs: profile.scalingSegmentMs, aggregateMs: 0, verifyMs: 0 } } })),
-        );
-        // Waiting on the chain, not on each of hundreds of block handles, keeps the client's load off the system it measures.
-        await api.waitUntilFinalized(chainId, blocks - 1);
-        const cpu = meter.stop();
-        const done = await Promise.all(ids.map((id) => blockResult(client, id)));
-        // Throughput of the GPU slots: proofs per second between the first segment start and the last finish.
-        const starts = done.flatMap((r) => r.timings.segments.map((s) => s.startedAt));
-        const ends = done.flatMap((r) => r.timings.segments.map((s) => s.finishedAt));
-        const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
-        results.scaling.push({ slots, blocks, seconds, throughput: blocks / seconds, efficiency: 0, cpu });
+      /** Segment proofs per second between the first segment start and the last finish. */
+      const throughputOf = (startedAt: number[], finishedAt: number[]) => {
+        const seconds = (Math.max(...finishedAt) - Math.min(...startedAt)) / 1000;
+        return { seconds, throughput: startedAt.length / seconds };
+      };
+      for (const { segments, roundsPerSlot } of profile.scalingShapes) {
+        for (const slots of profile.scalingSlots) {
+          const blocks = (slots * roundsPerSlot) / segments;
+          const simulate = { segmentMs: profile.scalingSegmentMs, aggregateMs: 0, verifyMs: 0 };
+          log(`scaling: ${blocks} blocks of ${segments} × ${profile.scalingSegmentMs} ms over ${slots} slots`);
+          await replaceGpuPool(stack, slots);
+          const chainId = `bench-scale-${segments}-${slots}-${randomUUID().slice(0, 6)}`;
+          const meter = new CpuMeter(stack.processes());
+          await api.configure(chainId, { mode: 'pipelined', maxInFlight: Math.min(256, Math.max(2, Math.ceil((slots * 2) / segments))), startNumber: 0 });
+          const ids = await Promise.all(Array.from({ length: blocks }, (_, n) => api.submit(chainId, { number: n, hash: hashOf(n), segments, gpuClass: 'h100', input: { simulate } })));
+          // Waiting on the chain, not on each of hundreds of block handles, keeps the client's load off the system it measures.
+          await api.waitUntilFinalized(chainId, blocks - 1);
+          const cpu = meter.stop();
+          const done = await Promise.all(ids.map((id) => blockResult(client, id)));
+          const segmentsDone = done.flatMap((r) => r.timings.segments);
+          const ours = throughputOf(segmentsDone.map((s) => s.startedAt), segmentsDone.map((s) => s.finishedAt));
+          results.scaling.push({ system: 'prooflane', segments, slots, blocks, ...ours, efficiency: 0, cpu });
+
+          // The push0-style baseline with as many dispatchers as slots, same stream.
+          const baseline = await Push0Baseline.start(values.nats, slots);
+          try {
+            const stream = await baseline.runStream(chainId, blocks, segments, profile.scalingSegmentMs, 0, FAN_IN);
+            results.scaling.push({ system: 'push0', segments, slots, blocks, ...throughputOf(stream.startedAt, stream.finishedAt), efficiency: 0 });
+          } finally {
+            await baseline.stop();
+          }
+        }
       }
-      const single = results.scaling[0]?.throughput ?? NaN;
-      for (const row of results.scaling) row.efficiency = row.throughput / (row.slots * single);
+      for (const row of results.scaling) {
+        const single = results.scaling.find((r) => r.system === row.system && r.segments === row.segments && r.slots === 1);
+        row.efficiency = single ? row.throughput / (row.slots * single.throughput) : NaN;
+      }
     }
 
     // ---- head-of-chain latency: a pipelined chain under a steady stream ---------------------
