@@ -9,6 +9,7 @@ describe('GPU slots are scarce: the chain head goes first', () => {
   beforeAll(async () => {
     cluster = await TestCluster.start();
     await cluster.addGpuPool('a100', 1, 'single-gpu-node');
+    await cluster.addGpuPool('l4', 2, 'two-gpu-node');
     api = await TestApi.start(cluster);
   });
 
@@ -44,5 +45,28 @@ describe('GPU slots are scarce: the chain head goes first', () => {
     expect(overtaken.length).toBeGreaterThan(2);
     const startedBeforeHead = overtaken.filter((segment) => segment.startedAt < headLastStart);
     expect(startedBeforeHead.length).toBeLessThanOrEqual(1);
+  });
+
+  it("aggregates a block whose segments are done before later blocks' queued segments, so it does not hold its place in the window", async () => {
+    const chainId = uniqueChain('aggfirst');
+    const work = { gpuClass: 'l4', input: { simulate: { segmentMs: 600, aggregateMs: 10 } } };
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 3, startNumber: 1 });
+    // The head (1) is not there yet. Block 3's two segments take both GPUs; then block 2's four
+    // segments queue up behind them, nearer the head than block 3.
+    await api.submit(chainId, 3, { ...work, segments: 2 });
+    await waitFor("block 3's segments to run", async () => ((await api.block(chainId, 3)).segments?.running === 2 ? true : undefined));
+    await api.submit(chainId, 2, { ...work, segments: 4 });
+    await api.waitForChain(chainId, 'blocks 2 and 3 to be proved', (view) => view.proved.includes(2) && view.proved.includes(3));
+    await api.submit(chainId, 1, { ...work, segments: 1 });
+    await api.waitForChain(chainId, 'the chain to finalize', (view) => view.finalizedHead === 3);
+
+    const [block2, block3] = await Promise.all(
+      [2, 3].map(async (number) => cluster.client.workflow.getHandle<typeof blockProofWorkflow>((await api.block(chainId, number)).workflowId).result()),
+    );
+    // Block 3's aggregation takes the first GPU that frees up after it is scheduled, before block
+    // 2's last two segments, which were queued earlier and are nearer the head.
+    const aggregationStart = block3.timings.aggregationLevels[0].startedAt;
+    const block2Starts = block2.timings.segments.map((segment) => segment.startedAt).sort((a, b) => a - b);
+    expect(aggregationStart).toBeLessThan(block2Starts[3]);
   });
 });

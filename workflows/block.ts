@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -15,6 +16,7 @@ import {
 import type { GpuActivities, OrchestrationActivities, ProverTask } from '../activities';
 import { buildAggregationTree, treeDepth, type TreeNode } from '../domain/aggregation-tree';
 import {
+  aggregationPriority,
   BlockJobSchema,
   describeIssues,
   type AggregationLevelTiming,
@@ -127,12 +129,12 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(blockSettledSignal, settlement)).catch(() => undefined);
   };
 
-  const gpu = proxyActivities<GpuActivities>({
+  const gpuOptions = (priorityKey: number): ActivityOptions => ({
     taskQueue: gpuTaskQueue(job.gpuClass, job.prover),
     heartbeatTimeout: job.options.heartbeatTimeoutMs,
     startToCloseTimeout: job.options.attemptTimeoutMs,
     scheduleToCloseTimeout: job.options.taskTimeoutMs,
-    priority: { priorityKey: job.options.priorityKey },
+    priority: { priorityKey },
     retry: {
       initialInterval: '200 ms',
       backoffCoefficient: 2,
@@ -141,6 +143,8 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       nonRetryableErrorTypes: [...NON_RETRYABLE, 'ProverFailed'],
     },
   });
+  const segmentTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
+  const aggregationTasks = proxyActivities<GpuActivities>(gpuOptions(aggregationPriority(job.options.priorityKey)));
 
   /** Runs a prover task, retrying prover errors as new tasks within the budget. */
   const withProverRetries = async <T>(run: (priorAttempts: number) => Promise<T>): Promise<{ value: T; proverRetries: number }> => {
@@ -164,7 +168,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const aggregationTimings: AggregationTiming[] = [];
 
     const proveSegmentOnce = (index: number, attemptOffset: number) =>
-      withProverRetries((priorAttempts) => gpu.proveSegment({ ...task, priorAttempts: priorAttempts + attemptOffset, index, segmentCount: plan.segmentCount }));
+      withProverRetries((priorAttempts) => segmentTasks.proveSegment({ ...task, priorAttempts: priorAttempts + attemptOffset, index, segmentCount: plan.segmentCount }));
 
     /** Proves a segment; a straggler at the tail of the block gets a second copy (see `hedgeFactor`). */
     const proveSegmentHedged = async (index: number) => {
@@ -214,7 +218,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       }
       const children = await Promise.all(node.children.map(proveNode));
       const { value: receipt } = await withProverRetries((priorAttempts) =>
-        gpu.aggregateProofs({ ...task, priorAttempts, from: node.from, to: node.to, childRefs: children.map((child) => child.proofRef) }),
+        aggregationTasks.aggregateProofs({ ...task, priorAttempts, from: node.from, to: node.to, childRefs: children.map((child) => child.proofRef) }),
       );
       aggregationTimings.push({ level: node.level, receipt });
       progress.aggregation.done += 1;

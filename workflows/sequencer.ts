@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrchestrationActivities } from '../activities';
-import { describeIssues, type BlockJobInput } from '../domain/block';
+import { describeIssues, segmentPriority, type BlockJobInput } from '../domain/block';
 import {
   applyChainConfig,
   BlockSubmissionSchema,
@@ -282,9 +282,9 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       gpuClass: entry.gpuClass,
       prover: entry.prover,
       input: entry.input ?? {},
-      // The chain head's tasks go first when GPU slots are scarce (1 = highest priority).
+      // The chain head's tasks go first when GPU slots are scarce.
       options: {
-        priorityKey: Math.min(5, 1 + headDistance),
+        priorityKey: segmentPriority(headDistance),
         ...(state.config.defaults.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: state.config.defaults.heartbeatTimeoutMs } : {}),
       },
       deadlineAt: entry.deadlineAt,
