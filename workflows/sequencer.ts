@@ -372,12 +372,19 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   };
 
   let finalizing = false;
+  // A publication that fails for good (another proof already published for a number) stops the
+  // chain as it did when finalization ran inside the main loop: the main loop rethrows it.
+  let finalizationFailure: unknown;
   const kickFinalizer = (): void => {
     if (finalizing) return;
     finalizing = true;
-    void finalizeInOrder().finally(() => {
-      finalizing = false;
-    });
+    void finalizeInOrder()
+      .catch((error: unknown) => {
+        finalizationFailure = error;
+      })
+      .finally(() => {
+        finalizing = false;
+      });
   };
 
   const pruneFinalized = (): void => {
@@ -392,7 +399,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     workflowInfo().continueAsNewSuggested || (input.continueAsNewAfterBlocks !== undefined && acceptedThisRun >= input.continueAsNewAfterBlocks);
 
   for (;;) {
-    await condition(() => dirty || shouldContinueAsNew());
+    await condition(() => dirty || finalizationFailure !== undefined || shouldContinueAsNew());
+    if (finalizationFailure !== undefined) throw finalizationFailure;
     dirty = false;
     schedule();
     kickFinalizer();
