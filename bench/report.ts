@@ -64,7 +64,7 @@ re-running the command regenerates this file, the charts beside it and \`bench/r
 - Everything on this one machine: the Temporal server, the orchestration worker, GPU workers
   (simulated prover, one process with one slot per "GPU"), the API and the benchmark client
   share the 2 cores. Blocks go through the real HTTP API; timings come from the block workflows.
-- Aggregation: fan-in ${4}, ${20} ms per aggregation node; verification 0 ms.
+- Aggregation: fan-in ${r.aggregation.fanIn}, ${r.aggregation.aggregateMs} ms per aggregation node; verification 0 ms.
 
 ## Per-block orchestration overhead
 
@@ -97,7 +97,7 @@ ${row(['finish → seen', ...summaryCells(r.dispatch.finishToSeen)])}
 
 ## Scaling efficiency
 
-A saturating stream of blocks (pipelined chain, \`maxInFlight\` = 2 × slots ÷ segments per block,
+A saturating stream of blocks (pipelined chain, \`maxInFlight\` = 2 × slots ÷ segments per block, at least 2,
 all blocks submitted at once) over one GPU worker process with n slots, ${r.scalingSegmentMs} ms per segment;
 the push0-style baseline proves the same stream with n dispatchers. Throughput = segment proofs
 per second between the first segment start and the last segment finish; efficiency =

@@ -157,6 +157,8 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
   overhead: { segmentMs: number; segments: number; ideal: Summary; push0: Summary; prooflane: Summary; prooflaneEndToEnd: Summary; criticalPathMs: number }[];
   dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
+  /** The overhead rows' aggregation tree (the scaling step aggregates in 0 ms). */
+  aggregation: { fanIn: number; aggregateMs: number };
   scalingSegmentMs: number;
   scaling: ScalingRow[];
   head: { blocks: number; latency: Summary; deadlineMet: number; slotSeconds: number; segments: number; segmentMs: number; intervalMs: number };
@@ -197,6 +199,7 @@ async function main(): Promise<void> {
     },
     overhead: [],
     dispatch: { scheduleToStart: summarize([]), finishToSeen: summarize([]), scheduleToStartSamples: [] },
+    aggregation: { fanIn: FAN_IN, aggregateMs: AGGREGATE_MS },
     scalingSegmentMs: profile.scalingSegmentMs,
     scaling: [],
     head: { blocks: 0, latency: summarize([]), deadlineMet: 0, slotSeconds: 12, segments: 4, segmentMs: 1_000, intervalMs: 1_000 },

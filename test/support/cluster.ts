@@ -130,6 +130,15 @@ export function blockHash(chainId: string, number: number, salt = ''): string {
   return `0x${createHash('sha256').update(`${chainId}/${number}/${salt}`).digest('hex')}`;
 }
 
+/** A block job for the simulated prover (on h100 unless `gpuClass` says otherwise), its hash derived from chain and number. */
+export function simulatedBlock(
+  chainId: string,
+  number: number,
+  job: Omit<BlockJobInput, 'chainId' | 'number' | 'hash' | 'prover' | 'gpuClass'> & Partial<Pick<BlockJobInput, 'gpuClass'>>,
+): BlockJobInput {
+  return { chainId, number, hash: blockHash(chainId, number), gpuClass: 'h100', prover: 'simulated', ...job };
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
