@@ -56,22 +56,25 @@ export function createGpuActivities(deps: { provers: ProverRegistry; store: Arti
     const context = Context.current();
     const info = context.info;
     const startedAt = Date.now();
-    return slots.withDevice(async (device) => {
-      const proving = performance.now();
-      const bytes = await work(device);
-      const provingMs = performance.now() - proving;
-      const proofRef = await store.put(bytes);
-      return {
-        proofRef,
-        scheduledAt: info.currentAttemptScheduledTimestampMs,
-        startedAt,
-        finishedAt: Date.now(),
-        provingMs,
-        attempt: info.attempt,
-        worker: identity,
-        device,
-      };
-    }, { signal: context.cancellationSignal, waiting: () => context.heartbeat() });
+    return slots.withDevice(
+      async (device) => {
+        const proving = performance.now();
+        const bytes = await work(device);
+        const provingMs = performance.now() - proving;
+        const proofRef = await store.put(bytes);
+        return {
+          proofRef,
+          scheduledAt: info.currentAttemptScheduledTimestampMs,
+          startedAt,
+          finishedAt: Date.now(),
+          provingMs,
+          attempt: info.attempt,
+          worker: identity,
+          device,
+        };
+      },
+      { signal: context.cancellationSignal, waiting: () => context.heartbeat() },
+    );
   }
 
   return {
@@ -80,7 +83,8 @@ export function createGpuActivities(deps: { provers: ProverRegistry; store: Arti
       return timed((device) =>
         runProverWork(
           device,
-          (context) => backend.proveSegment({ block: task.block, input: task.input, index: task.index, segmentCount: task.segmentCount }, context),
+          (context) =>
+            backend.proveSegment({ block: task.block, input: task.input, index: task.index, segmentCount: task.segmentCount }, context),
           task.priorAttempts,
         ),
       );
@@ -121,7 +125,10 @@ export function createOrchestrationActivities(deps: { provers: ProverRegistry; s
     async planBlock(task: PlanBlockInput): Promise<BlockPlan> {
       const backend = backendFor(provers, task.prover);
       return runProverWork(-1, (context) =>
-        backend.plan({ block: task.block, input: task.input, requestedSegments: task.requestedSegments, defaultFanIn: task.defaultFanIn }, context),
+        backend.plan(
+          { block: task.block, input: task.input, requestedSegments: task.requestedSegments, defaultFanIn: task.defaultFanIn },
+          context,
+        ),
       );
     },
 

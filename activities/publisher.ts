@@ -49,7 +49,9 @@ export class FileProofPublisher implements ProofPublisher {
     }
     const existing = JSON.parse(await readFile(file, 'utf8')) as Publication & { publishedAt: number };
     if (existing.hash !== publication.hash || existing.proofRef !== publication.proofRef) {
-      throw new ConflictingPublicationError(`block ${publication.chainId}#${publication.number} was already published with another proof (${existing.proofRef})`);
+      throw new ConflictingPublicationError(
+        `block ${publication.chainId}#${publication.number} was already published with another proof (${existing.proofRef})`,
+      );
     }
     return { publishedAt: existing.publishedAt, alreadyPublished: true };
   }

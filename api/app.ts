@@ -77,7 +77,9 @@ export function createApp(options: ApiOptions): express.Express {
   if (keyDigests.length > 0) {
     app.use((req, _res, next) => {
       const match = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
-      const presented = createHash('sha256').update(match?.[1] ?? '').digest();
+      const presented = createHash('sha256')
+        .update(match?.[1] ?? '')
+        .digest();
       // Compare against every key in constant time; never stop at the first match.
       let ok = false;
       for (const digest of keyDigests) ok = timingSafeEqual(presented, digest) || ok;
@@ -88,7 +90,8 @@ export function createApp(options: ApiOptions): express.Express {
 
   app.use((req, _res, next) => {
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-    if (hasBody && !req.is('application/json')) return next(new HttpError(415, 'unsupported_media_type', 'request bodies must be JSON (Content-Type: application/json)'));
+    if (hasBody && !req.is('application/json'))
+      return next(new HttpError(415, 'unsupported_media_type', 'request bodies must be JSON (Content-Type: application/json)'));
     next();
   });
   app.use(express.json({ limit: options.bodyLimit ?? '256kb', strict: false }));
@@ -169,8 +172,10 @@ export function createApp(options: ApiOptions): express.Express {
       return sendError(res, new HttpError(status, code, error.message));
     }
     const bodyError = error as { type?: string; status?: number; message?: string };
-    if (bodyError.type === 'entity.too.large') return sendError(res, new HttpError(413, 'payload_too_large', `request body is larger than ${options.bodyLimit ?? '256kb'}`));
-    if (bodyError.type === 'entity.parse.failed') return sendError(res, new HttpError(400, 'invalid_request', 'request body is not valid JSON'));
+    if (bodyError.type === 'entity.too.large')
+      return sendError(res, new HttpError(413, 'payload_too_large', `request body is larger than ${options.bodyLimit ?? '256kb'}`));
+    if (bodyError.type === 'entity.parse.failed')
+      return sendError(res, new HttpError(400, 'invalid_request', 'request body is not valid JSON'));
     if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') {
       return sendError(res, new HttpError(415, 'unsupported_media_type', bodyError.message ?? 'unsupported encoding'));
     }

@@ -171,8 +171,15 @@ export class ChainService {
     return this.options.client.workflow.getHandle<typeof chainSequencerWorkflow>(sequencerWorkflowId(chainId));
   }
 
-  private withStart<T>(chainId: string, run: (operation: WithStartWorkflowOperation<typeof chainSequencerWorkflow>) => Promise<T>): Promise<T> {
-    const input: SequencerInput = { chainId, config: this.options.defaults, continueAsNewAfterBlocks: this.options.continueAsNewAfterBlocks };
+  private withStart<T>(
+    chainId: string,
+    run: (operation: WithStartWorkflowOperation<typeof chainSequencerWorkflow>) => Promise<T>,
+  ): Promise<T> {
+    const input: SequencerInput = {
+      chainId,
+      config: this.options.defaults,
+      continueAsNewAfterBlocks: this.options.continueAsNewAfterBlocks,
+    };
     const operation = new WithStartWorkflowOperation<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
       workflowId: sequencerWorkflowId(chainId),
       taskQueue: ORCHESTRATION_TASK_QUEUE,
@@ -193,11 +200,16 @@ async function translate<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new ChainRejection('not_found', 'chain not found: configure it with PUT or submit a block first');
+    if (error instanceof WorkflowNotFoundError)
+      throw new ChainRejection('not_found', 'chain not found: configure it with PUT or submit a block first');
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      const kind = ({ [RejectionTypes.InvalidRequest]: 'invalid', [RejectionTypes.Conflict]: 'conflict', [RejectionTypes.NotFound]: 'not_found' } as const)[
-        error.cause.type as keyof typeof RejectionTypes
-      ];
+      const kind = (
+        {
+          [RejectionTypes.InvalidRequest]: 'invalid',
+          [RejectionTypes.Conflict]: 'conflict',
+          [RejectionTypes.NotFound]: 'not_found',
+        } as const
+      )[error.cause.type as keyof typeof RejectionTypes];
       if (kind) throw new ChainRejection(kind, error.cause.message);
     }
     throw error;

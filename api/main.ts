@@ -13,7 +13,10 @@ import { ChainService } from './chains';
 async function main(): Promise<void> {
   const env = process.env;
   const settings = temporalSettings();
-  const apiKeys = (env.PROOFLANE_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean);
+  const apiKeys = (env.PROOFLANE_API_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
   const defaults = ChainConfigSchema.parse({
     mode: ChainModeSchema.parse(env.PROOFLANE_DEFAULT_MODE ?? 'pipelined'),
     maxInFlight: Number(env.PROOFLANE_DEFAULT_MAX_IN_FLIGHT ?? 4),

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { AcceptedSchema, BlockSubmissionSchema, BlockViewSchema, ChainConfigBodySchema, ChainViewSchema, ErrorBodySchema, ReorgBodySchema } from './schemas';
+import {
+  AcceptedSchema,
+  BlockSubmissionSchema,
+  BlockViewSchema,
+  ChainConfigBodySchema,
+  ChainViewSchema,
+  ErrorBodySchema,
+  ReorgBodySchema,
+} from './schemas';
 
 type Schema = Record<string, unknown>;
 
@@ -15,12 +23,25 @@ const components: Record<string, Schema> = {
 for (const schema of Object.values(components)) delete schema.$schema;
 
 const ref = (name: keyof typeof components) => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: keyof typeof components, description: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
+const json = (name: keyof typeof components, description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref(name) } },
+});
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((status) => [
       String(status),
-      json('Error', { 400: 'invalid request', 401: 'missing or wrong API key', 404: 'unknown chain or block', 409: 'conflict', 413: 'body too large', 415: 'body is not JSON' }[status] ?? 'error'),
+      json(
+        'Error',
+        {
+          400: 'invalid request',
+          401: 'missing or wrong API key',
+          404: 'unknown chain or block',
+          409: 'conflict',
+          413: 'body too large',
+          415: 'body is not JSON',
+        }[status] ?? 'error',
+      ),
     ]),
   );
 const body = (name: keyof typeof components) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
@@ -45,7 +66,11 @@ export function buildOpenApiDocument(): Schema {
           requestBody: body('ChainConfig'),
           responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 409, 413, 415) },
         },
-        get: { summary: 'The chain view', parameters: [chainId], responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) } },
+        get: {
+          summary: 'The chain view',
+          parameters: [chainId],
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) },
+        },
       },
       '/v1/chains/{chainId}/blocks': {
         post: {
@@ -60,7 +85,11 @@ export function buildOpenApiDocument(): Schema {
         },
       },
       '/v1/chains/{chainId}/blocks/{number}': {
-        get: { summary: 'The block view', parameters: [chainId, number], responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404) } },
+        get: {
+          summary: 'The block view',
+          parameters: [chainId, number],
+          responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404) },
+        },
       },
       '/v1/chains/{chainId}/reorg': {
         post: {
@@ -71,17 +100,39 @@ export function buildOpenApiDocument(): Schema {
         },
       },
       '/v1/chains/{chainId}/blocks/{number}/retry': {
-        post: { summary: 'Prove a failed block again', parameters: [chainId, number], responses: { 202: json('Accepted', 'retry started'), ...errors(400, 401, 404, 409) } },
+        post: {
+          summary: 'Prove a failed block again',
+          parameters: [chainId, number],
+          responses: { 202: json('Accepted', 'retry started'), ...errors(400, 401, 404, 409) },
+        },
       },
       '/v1/chains/{chainId}/pause': {
-        post: { summary: 'Stop starting new blocks', parameters: [chainId], responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) } },
+        post: {
+          summary: 'Stop starting new blocks',
+          parameters: [chainId],
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) },
+        },
       },
       '/v1/chains/{chainId}/resume': {
-        post: { summary: 'Start new blocks again', parameters: [chainId], responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) } },
+        post: {
+          summary: 'Start new blocks again',
+          parameters: [chainId],
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) },
+        },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'alive' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          responses: { 200: { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
     },
   };
 }

@@ -73,9 +73,12 @@ function printResult(result: BlockProofResult): void {
   const t = result.timings;
   console.log(`block proof ${result.proofRef} verified=${result.verified}`);
   console.log(`  ${t.segments.length} segments, ${result.aggregationLevels} aggregation levels (fan-in ${result.fanIn})`);
-  console.log(`  total ${t.totalMs} ms, prover critical path ${t.criticalPathMs.toFixed(1)} ms, orchestration overhead ${t.overheadMs.toFixed(1)} ms`);
+  console.log(
+    `  total ${t.totalMs} ms, prover critical path ${t.criticalPathMs.toFixed(1)} ms, orchestration overhead ${t.overheadMs.toFixed(1)} ms`,
+  );
   const byWorker = new Map<string, number>();
-  for (const segment of t.segments) byWorker.set(`${segment.worker} gpu${segment.device}`, (byWorker.get(`${segment.worker} gpu${segment.device}`) ?? 0) + 1);
+  for (const segment of t.segments)
+    byWorker.set(`${segment.worker} gpu${segment.device}`, (byWorker.get(`${segment.worker} gpu${segment.device}`) ?? 0) + 1);
   for (const [slot, count] of byWorker) console.log(`  ${slot}: ${count} segment(s)`);
 }
 

@@ -11,10 +11,19 @@ export { BlockSubmissionSchema, ChainConfigBodySchema, ReorgBodySchema };
 export const ChainParamsSchema = z.object({ chainId: ChainIdSchema });
 export const BlockParamsSchema = z.object({
   chainId: ChainIdSchema,
-  number: z.string().regex(/^\d{1,16}$/, 'block number must be a non-negative integer').transform(Number).pipe(BlockNumberSchema),
+  number: z
+    .string()
+    .regex(/^\d{1,16}$/, 'block number must be a non-negative integer')
+    .transform(Number)
+    .pipe(BlockNumberSchema),
 });
 
-const SegmentsViewSchema = z.object({ total: z.number().int(), done: z.number().int(), running: z.number().int(), failed: z.number().int() });
+const SegmentsViewSchema = z.object({
+  total: z.number().int(),
+  done: z.number().int(),
+  running: z.number().int(),
+  failed: z.number().int(),
+});
 
 export const BlockViewSchema = z.object({
   chainId: z.string(),
@@ -59,7 +68,16 @@ export const ChainViewSchema = z.object({
 });
 export type ChainView = z.infer<typeof ChainViewSchema>;
 
-export const ErrorCodeSchema = z.enum(['invalid_request', 'unauthorized', 'not_found', 'conflict', 'payload_too_large', 'unsupported_media_type', 'unavailable', 'internal']);
+export const ErrorCodeSchema = z.enum([
+  'invalid_request',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unavailable',
+  'internal',
+]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
 export const ErrorBodySchema = z.object({
@@ -71,4 +89,10 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export const AcceptedSchema = z.object({ accepted: z.literal(true), chainId: z.string(), number: z.number().int().optional(), workflowId: z.string().optional(), detail: z.string().optional() });
+export const AcceptedSchema = z.object({
+  accepted: z.literal(true),
+  chainId: z.string(),
+  number: z.number().int().optional(),
+  workflowId: z.string().optional(),
+  detail: z.string().optional(),
+});

@@ -15,10 +15,23 @@ export interface BlockMeasurement {
  * The physical limit: the same simulated prover and workload run in this process with no
  * orchestration at all (every segment at once, each aggregation node as soon as its children).
  */
-export async function runIdealBlock(block: BlockRef, segments: number, segmentMs: number, aggregateMs: number, fanIn: number): Promise<BlockMeasurement> {
+export async function runIdealBlock(
+  block: BlockRef,
+  segments: number,
+  segmentMs: number,
+  aggregateMs: number,
+  fanIn: number,
+): Promise<BlockMeasurement> {
   const prover = new SimulatedProver();
   const input = { simulate: { segmentMs, aggregateMs, verifyMs: 0 } };
-  const context = (): ProverContext => ({ signal: new AbortController().signal, progress: () => undefined, progressIntervalMs: 1_000, device: 0, attempt: 1, log: () => undefined });
+  const context = (): ProverContext => ({
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    progressIntervalMs: 1_000,
+    device: 0,
+    attempt: 1,
+    log: () => undefined,
+  });
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const started = performance.now();
     const value = await work();
@@ -30,12 +43,16 @@ export async function runIdealBlock(block: BlockRef, segments: number, segmentMs
       return { proof, pathMs: ms };
     }
     const children = await Promise.all(node.children.map(prove));
-    const [proof, ms] = await timed(() => prover.aggregate({ block, input, from: node.from, to: node.to, children: children.map((c) => c.proof) }, context()));
+    const [proof, ms] = await timed(() =>
+      prover.aggregate({ block, input, from: node.from, to: node.to, children: children.map((c) => c.proof) }, context()),
+    );
     return { proof, pathMs: ms + Math.max(...children.map((c) => c.pathMs)) };
   };
   const started = performance.now();
   const root = await prove(buildAggregationTree(segments, fanIn));
-  const [verdict, verifyMs] = await timed(() => prover.verify({ block, input, segmentCount: segments, fanIn, proof: root.proof }, context()));
+  const [verdict, verifyMs] = await timed(() =>
+    prover.verify({ block, input, segmentCount: segments, fanIn, proof: root.proof }, context()),
+  );
   if (!verdict.valid) throw new Error('ideal run produced an invalid proof');
   const wallMs = performance.now() - started;
   const criticalPathMs = root.pathMs + verifyMs;

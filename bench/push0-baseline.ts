@@ -1,4 +1,13 @@
-import { AckPolicy, connect, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type NatsConnection,
+} from 'nats';
 import { buildAggregationTree, type TreeNode } from '../domain/aggregation-tree';
 import type { BlockMeasurement } from './ideal';
 
@@ -42,7 +51,12 @@ export class Push0Baseline {
     for (const name of ['P0TASKS', 'P0RESULTS']) await jsm.streams.delete(name).catch(() => undefined);
     await jsm.streams.add({ name: 'P0TASKS', subjects: ['p0.tasks'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
     await jsm.streams.add({ name: 'P0RESULTS', subjects: ['p0.results'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
-    await jsm.consumers.add('P0TASKS', { durable_name: 'dispatchers', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: dispatchers * 2 });
+    await jsm.consumers.add('P0TASKS', {
+      durable_name: 'dispatchers',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: dispatchers * 2,
+    });
     await jsm.consumers.add('P0RESULTS', { durable_name: 'collector', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
     const connections = [main];
     const baseline = new Push0Baseline(connections, main.jetstream());
@@ -64,9 +78,17 @@ export class Push0Baseline {
   }
 
   /** Publishes a block's segment tasks, waits for the collector to have them all, aggregates. */
-  private async proveBlock(block: string, segments: number, segmentMs: number, aggregateMs: number, fanIn: number): Promise<{ results: Result[]; criticalPathMs: number }> {
+  private async proveBlock(
+    block: string,
+    segments: number,
+    segmentMs: number,
+    aggregateMs: number,
+    fanIn: number,
+  ): Promise<{ results: Result[]; criticalPathMs: number }> {
     const collected = new Promise<Result[]>((done) => this.waiting.set(block, { segments, results: [], done }));
-    await Promise.all(Array.from({ length: segments }, (_, index) => this.js.publish('p0.tasks', codec.encode({ block, index, segmentMs }))));
+    await Promise.all(
+      Array.from({ length: segments }, (_, index) => this.js.publish('p0.tasks', codec.encode({ block, index, segmentMs }))),
+    );
     const results = await collected;
     // The collector aggregates with the same tree as prooflane (nodes in parallel where they can be).
     const byIndex = new Map(results.map((r) => [r.index, r.provingMs]));
@@ -84,8 +106,17 @@ export class Push0Baseline {
    * A saturating stream: all blocks' segments published at once, each block aggregated by the
    * collector when its segments are in. Resolves with every segment's start and finish.
    */
-  async runStream(prefix: string, blocks: number, segments: number, segmentMs: number, aggregateMs: number, fanIn: number): Promise<{ startedAt: number[]; finishedAt: number[] }> {
-    const done = await Promise.all(Array.from({ length: blocks }, (_, b) => this.proveBlock(`${prefix}-${b}`, segments, segmentMs, aggregateMs, fanIn)));
+  async runStream(
+    prefix: string,
+    blocks: number,
+    segments: number,
+    segmentMs: number,
+    aggregateMs: number,
+    fanIn: number,
+  ): Promise<{ startedAt: number[]; finishedAt: number[] }> {
+    const done = await Promise.all(
+      Array.from({ length: blocks }, (_, b) => this.proveBlock(`${prefix}-${b}`, segments, segmentMs, aggregateMs, fanIn)),
+    );
     const results = done.flatMap((block) => block.results);
     return { startedAt: results.map((r) => r.startedAt), finishedAt: results.map((r) => r.finishedAt) };
   }

@@ -43,7 +43,17 @@ function markdown(r: BenchResults): string {
     const theirs = (slots: number) => r.scaling.find((s) => s.system === 'push0' && s.segments === segments && s.slots === slots);
     const rows = ours.map((s) => {
       const baseline = theirs(s.slots);
-      return row([s.slots, s.blocks, s.seconds.toFixed(2), s.throughput.toFixed(2), pct(s.efficiency), baseline ? baseline.throughput.toFixed(2) : 'n/a', baseline ? pct(baseline.efficiency) : 'n/a', cpuShare(s), ...cpuRoles.map((role) => cpuShare(s, role))]);
+      return row([
+        s.slots,
+        s.blocks,
+        s.seconds.toFixed(2),
+        s.throughput.toFixed(2),
+        pct(s.efficiency),
+        baseline ? baseline.throughput.toFixed(2) : 'n/a',
+        baseline ? pct(baseline.efficiency) : 'n/a',
+        cpuShare(s),
+        ...cpuRoles.map((role) => cpuShare(s, role)),
+      ]);
     });
     return `### ${segments === 1 ? 'One-segment blocks (every proof is a whole block)' : `${segments}-segment blocks`}
 
@@ -136,7 +146,13 @@ interface Series {
   points: [number, number][];
 }
 
-function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], options: { logX?: boolean; yMax?: number } = {}): string {
+function lineChart(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: Series[],
+  options: { logX?: boolean; yMax?: number } = {},
+): string {
   const width = 640;
   const height = 360;
   const left = 60;
@@ -144,7 +160,8 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: Series
   const top = 30;
   const right = 140;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="20" y="30">${title}: no data</text></svg>`;
+  if (all.length === 0)
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="20" y="30">${title}: no data</text></svg>`;
   const fx = (x: number): number => (options.logX ? Math.log10(x) : x);
   const xs = all.map(([x]) => fx(x));
   const xMin = Math.min(...xs);
@@ -163,7 +180,10 @@ ${xTicks.length <= 12 ? xTicks.map((x) => `<text x="${px(x)}" y="${height - bott
 <text x="14" y="${(top + height - bottom) / 2}" transform="rotate(-90 14 ${(top + height - bottom) / 2})" text-anchor="middle">${yLabel}</text>
 ${series
   .map(
-    (s, i) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>
+    (s, i) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`)
+      .join(' ')}"/>
 <rect x="${width - right + 10}" y="${top + i * 18}" width="12" height="3" fill="${s.color}"/><text x="${width - right + 28}" y="${top + i * 18 + 5}">${s.name}</text>`,
   )
   .join('\n')}
@@ -174,17 +194,37 @@ ${series
 function cdfChart(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
   const points: [number, number][] = sorted.map((value, i) => [value, (i + 1) / sorted.length]);
-  return lineChart('Segment schedule → start latency (CDF)', 'ms', 'fraction of segments', [{ name: 'prooflane', color: '#3b5bdb', points }], { yMax: 1 });
+  return lineChart(
+    'Segment schedule → start latency (CDF)',
+    'ms',
+    'fraction of segments',
+    [{ name: 'prooflane', color: '#3b5bdb', points }],
+    { yMax: 1 },
+  );
 }
 
 function scalingChart(rows: BenchResults['scaling']): string {
   const colors = ['#3b5bdb', '#2f9e44', '#e8590c', '#c2255c'];
   const shapes = [...new Set(rows.map((r) => r.segments))];
   const series: Series[] = shapes.flatMap((segments, i) => [
-    { name: `prooflane ${segments} seg`, color: colors[i % colors.length], points: rows.filter((r) => r.system === 'prooflane' && r.segments === segments).map((r): [number, number] => [r.slots, r.efficiency]) },
-    { name: `push0 ${segments} seg`, color: `${colors[i % colors.length]}88`, points: rows.filter((r) => r.system === 'push0' && r.segments === segments).map((r): [number, number] => [r.slots, r.efficiency]) },
+    {
+      name: `prooflane ${segments} seg`,
+      color: colors[i % colors.length],
+      points: rows.filter((r) => r.system === 'prooflane' && r.segments === segments).map((r): [number, number] => [r.slots, r.efficiency]),
+    },
+    {
+      name: `push0 ${segments} seg`,
+      color: `${colors[i % colors.length]}88`,
+      points: rows.filter((r) => r.system === 'push0' && r.segments === segments).map((r): [number, number] => [r.slots, r.efficiency]),
+    },
   ]);
-  return lineChart('Scaling efficiency', 'GPU slots', 'efficiency', [...series, { name: 'ideal (1.0)', color: '#aaa', points: rows.map((r) => [r.slots, 1]) }], { logX: true, yMax: 1.2 });
+  return lineChart(
+    'Scaling efficiency',
+    'GPU slots',
+    'efficiency',
+    [...series, { name: 'ideal (1.0)', color: '#aaa', points: rows.map((r) => [r.slots, 1]) }],
+    { logX: true, yMax: 1.2 },
+  );
 }
 
 function overheadChart(rows: BenchResults['overhead']): string {
@@ -193,8 +233,16 @@ function overheadChart(rows: BenchResults['overhead']): string {
   const series: Series[] = [];
   counts.forEach((count, i) => {
     const mine = rows.filter((r) => r.segments === count);
-    series.push({ name: `prooflane ${count} seg`, color: colors[i % colors.length], points: mine.map((r) => [r.segmentMs, r.prooflane.p50]) });
-    series.push({ name: `push0 ${count} seg`, color: `${colors[i % colors.length]}88`, points: mine.map((r) => [r.segmentMs, r.push0.p50]) });
+    series.push({
+      name: `prooflane ${count} seg`,
+      color: colors[i % colors.length],
+      points: mine.map((r) => [r.segmentMs, r.prooflane.p50]),
+    });
+    series.push({
+      name: `push0 ${count} seg`,
+      color: `${colors[i % colors.length]}88`,
+      points: mine.map((r) => [r.segmentMs, r.push0.p50]),
+    });
   });
   return lineChart('Per-block overhead (P50) vs segment time', 'segment ms', 'overhead ms', series, { logX: true });
 }

@@ -70,7 +70,11 @@ const hashOf = (n: number): string => `0x${n.toString(16).padStart(64, '0')}`;
 class Api {
   constructor(readonly url: string) {}
   async call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${this.url}${route}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const response = await fetch(`${this.url}${route}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
   async configure(chainId: string, config: Record<string, unknown>): Promise<void> {
@@ -118,9 +122,22 @@ interface ProoflaneBlock extends BlockMeasurement {
   finishToSeenMs: number[];
 }
 
-async function proveThroughApi(api: Api, client: Client, chainId: string, number: number, segments: number, segmentMs: number): Promise<ProoflaneBlock> {
+async function proveThroughApi(
+  api: Api,
+  client: Client,
+  chainId: string,
+  number: number,
+  segments: number,
+  segmentMs: number,
+): Promise<ProoflaneBlock> {
   const submitted = Date.now();
-  const workflowId = await api.submit(chainId, { number, hash: hashOf(number), segments, gpuClass: 'h100', input: { simulate: { segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } } });
+  const workflowId = await api.submit(chainId, {
+    number,
+    hash: hashOf(number),
+    segments,
+    gpuClass: 'h100',
+    input: { simulate: { segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } },
+  });
   const result = await blockResult(client, workflowId);
   const finalized = Date.now();
   const t = result.timings;
@@ -155,13 +172,29 @@ export interface BenchResults {
   startedAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
-  overhead: { segmentMs: number; segments: number; ideal: Summary; push0: Summary; prooflane: Summary; prooflaneEndToEnd: Summary; criticalPathMs: number }[];
+  overhead: {
+    segmentMs: number;
+    segments: number;
+    ideal: Summary;
+    push0: Summary;
+    prooflane: Summary;
+    prooflaneEndToEnd: Summary;
+    criticalPathMs: number;
+  }[];
   dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
   /** The overhead rows' aggregation tree (the scaling step aggregates in 0 ms). */
   aggregation: { fanIn: number; aggregateMs: number };
   scalingSegmentMs: number;
   scaling: ScalingRow[];
-  head: { blocks: number; latency: Summary; deadlineMet: number; slotSeconds: number; segments: number; segmentMs: number; intervalMs: number };
+  head: {
+    blocks: number;
+    latency: Summary;
+    deadlineMet: number;
+    slotSeconds: number;
+    segments: number;
+    segmentMs: number;
+    intervalMs: number;
+  };
 }
 
 async function main(): Promise<void> {
@@ -177,7 +210,8 @@ async function main(): Promise<void> {
   });
   const profile = PROFILES[values.quick ? 'quick' : 'default'];
   const sections = new Set(values.only ? values.only.split(',') : SECTIONS);
-  for (const section of sections) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section}; sections are ${SECTIONS.join(', ')}`);
+  for (const section of sections)
+    if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section}; sections are ${SECTIONS.join(', ')}`);
   if (values.slots) profile.scalingSlots = values.slots.split(',').map(Number);
   const partial = sections.size < SECTIONS.length || values.slots !== undefined;
   const log = (message: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -242,7 +276,11 @@ async function main(): Promise<void> {
           });
         }
       }
-      results.dispatch = { scheduleToStart: summarize(scheduleToStart), finishToSeen: summarize(finishToSeen), scheduleToStartSamples: scheduleToStart };
+      results.dispatch = {
+        scheduleToStart: summarize(scheduleToStart),
+        finishToSeen: summarize(finishToSeen),
+        scheduleToStartSamples: scheduleToStart,
+      };
       await push0.stop();
       push0 = undefined;
     }
@@ -262,21 +300,39 @@ async function main(): Promise<void> {
           await replaceGpuPool(stack, slots);
           const chainId = `bench-scale-${segments}-${slots}-${randomUUID().slice(0, 6)}`;
           const meter = new CpuMeter(stack.processes());
-          await api.configure(chainId, { mode: 'pipelined', maxInFlight: Math.min(256, Math.max(2, Math.ceil((slots * 2) / segments))), startNumber: 0 });
-          const ids = await Promise.all(Array.from({ length: blocks }, (_, n) => api.submit(chainId, { number: n, hash: hashOf(n), segments, gpuClass: 'h100', input: { simulate } })));
+          await api.configure(chainId, {
+            mode: 'pipelined',
+            maxInFlight: Math.min(256, Math.max(2, Math.ceil((slots * 2) / segments))),
+            startNumber: 0,
+          });
+          const ids = await Promise.all(
+            Array.from({ length: blocks }, (_, n) =>
+              api.submit(chainId, { number: n, hash: hashOf(n), segments, gpuClass: 'h100', input: { simulate } }),
+            ),
+          );
           // Waiting on the chain, not on each of hundreds of block handles, keeps the client's load off the system it measures.
           await api.waitUntilFinalized(chainId, blocks - 1);
           const cpu = meter.stop();
           const done = await Promise.all(ids.map((id) => blockResult(client, id)));
           const segmentsDone = done.flatMap((r) => r.timings.segments);
-          const ours = throughputOf(segmentsDone.map((s) => s.startedAt), segmentsDone.map((s) => s.finishedAt));
+          const ours = throughputOf(
+            segmentsDone.map((s) => s.startedAt),
+            segmentsDone.map((s) => s.finishedAt),
+          );
           results.scaling.push({ system: 'prooflane', segments, slots, blocks, ...ours, efficiency: 0, cpu });
 
           // The push0-style baseline with as many dispatchers as slots, same stream.
           const baseline = await Push0Baseline.start(values.nats, slots);
           try {
             const stream = await baseline.runStream(chainId, blocks, segments, profile.scalingSegmentMs, 0, FAN_IN);
-            results.scaling.push({ system: 'push0', segments, slots, blocks, ...throughputOf(stream.startedAt, stream.finishedAt), efficiency: 0 });
+            results.scaling.push({
+              system: 'push0',
+              segments,
+              slots,
+              blocks,
+              ...throughputOf(stream.startedAt, stream.finishedAt),
+              efficiency: 0,
+            });
           } finally {
             await baseline.stop();
           }

@@ -21,19 +21,48 @@ interface Hop {
   to: (types: number[]) => number;
 }
 
-const nth = (type: number, n: number): ((types: number[]) => number) => (types) => types.indexOf(type, n === 0 ? 0 : nth(type, n - 1)(types) + 1);
+const nth =
+  (type: number, n: number): ((types: number[]) => number) =>
+  (types) =>
+    types.indexOf(type, n === 0 ? 0 : nth(type, n - 1)(types) + 1);
 const HOPS: Hop[] = [
-  { name: 'workflow task 1: scheduled → started (dispatch to the orchestration worker)', from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, 0), to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 0) },
-  { name: 'workflow task 1: started → completed (workflow start, plan local activity, schedule)', from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 0), to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 0) },
-  { name: 'segment: scheduled → started (dispatch to a GPU worker)', from: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, 0), to: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 0) },
-  { name: 'segment: started → completed (prover time + worker bookkeeping)', from: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 0), to: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, 0) },
-  { name: 'workflow task 2: scheduled → started', from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, 1), to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 1) },
-  { name: 'workflow task 2: started → completed (verify local activity, result)', from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 1), to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 1) },
+  {
+    name: 'workflow task 1: scheduled → started (dispatch to the orchestration worker)',
+    from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, 0),
+    to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 0),
+  },
+  {
+    name: 'workflow task 1: started → completed (workflow start, plan local activity, schedule)',
+    from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 0),
+    to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 0),
+  },
+  {
+    name: 'segment: scheduled → started (dispatch to a GPU worker)',
+    from: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, 0),
+    to: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 0),
+  },
+  {
+    name: 'segment: started → completed (prover time + worker bookkeeping)',
+    from: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 0),
+    to: nth(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, 0),
+  },
+  {
+    name: 'workflow task 2: scheduled → started',
+    from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, 1),
+    to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 1),
+  },
+  {
+    name: 'workflow task 2: started → completed (verify local activity, result)',
+    from: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 1),
+    to: nth(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 1),
+  },
   { name: 'whole block: started → closed', from: nth(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, 0), to: (types) => types.length - 1 },
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { blocks: { type: 'string', default: '20' }, 'segment-ms': { type: 'string', default: '100' } } });
+  const { values } = parseArgs({
+    options: { blocks: { type: 'string', default: '20' }, 'segment-ms': { type: 'string', default: '100' } },
+  });
   const blocks = Number(values.blocks);
   const segmentMs = Number(values['segment-ms']);
   const stack = await startBenchSystem({ apiPort: 18082, temporalPort: 17235 });
@@ -43,13 +72,26 @@ async function main(): Promise<void> {
     await replaceGpuPool(stack, 1);
     const samples: number[][] = HOPS.map(() => []);
     for (let i = 0; i <= blocks; i += 1) {
-      const job: BlockJobInput = { chainId: 'trace', number: i, hash: `0x${'1'.padStart(64, '0')}`, segments: 1, gpuClass: 'h100', prover: 'simulated', input: { simulate: { segmentMs, verifyMs: 0 } } };
-      const handle = await client.workflow.start('blockProofWorkflow', { taskQueue: ORCHESTRATION_TASK_QUEUE, workflowId: `trace-${Date.now()}-${i}`, args: [job] });
+      const job: BlockJobInput = {
+        chainId: 'trace',
+        number: i,
+        hash: `0x${'1'.padStart(64, '0')}`,
+        segments: 1,
+        gpuClass: 'h100',
+        prover: 'simulated',
+        input: { simulate: { segmentMs, verifyMs: 0 } },
+      };
+      const handle = await client.workflow.start('blockProofWorkflow', {
+        taskQueue: ORCHESTRATION_TASK_QUEUE,
+        workflowId: `trace-${Date.now()}-${i}`,
+        args: [job],
+      });
       await handle.result();
       if (i === 0) continue; // warm-up
       const events = (await handle.fetchHistory()).events ?? [];
       const types = events.map((event) => Number(event.eventType));
-      const at = (index: number): number => Number(events[index].eventTime?.seconds ?? 0) * 1_000 + (events[index].eventTime?.nanos ?? 0) / 1e6;
+      const at = (index: number): number =>
+        Number(events[index].eventTime?.seconds ?? 0) * 1_000 + (events[index].eventTime?.nanos ?? 0) / 1e6;
       HOPS.forEach((hop, k) => samples[k].push(at(hop.to(types)) - at(hop.from(types))));
     }
     console.log(`${blocks} blocks of 1 × ${segmentMs} ms (simulated), one at a time; ms from the server's event timestamps`);

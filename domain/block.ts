@@ -51,7 +51,12 @@ export const ProofOptionsSchema = z.object({
    * Upper bound of one task in total, waiting for a worker and every retry included: lost
    * workers are retried without limit of count, but not of time.
    */
-  taskTimeoutMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
+  taskTimeoutMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(7 * 86_400_000)
+    .default(3_600_000),
   /** Prover errors (crash, non-zero exit) tolerated per segment or aggregation before the block fails; lost workers do not count. */
   maxAttempts: z.number().int().min(1).max(100).default(5),
   /**

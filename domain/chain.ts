@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  BlockHashSchema,
-  BlockNumberSchema,
-  GpuClassSchema,
-  ProverInputSchema,
-  ProverNameSchema,
-  SegmentCountSchema,
-} from './block';
+import { BlockHashSchema, BlockNumberSchema, GpuClassSchema, ProverInputSchema, ProverNameSchema, SegmentCountSchema } from './block';
 
 /**
  * The chain model: how blocks are submitted and how a chain is configured. The API
@@ -72,7 +65,6 @@ export type BlockSubmission = z.infer<typeof BlockSubmissionSchema>;
 
 export const ReorgBodySchema = z.object({ fromNumber: BlockNumberSchema }).strict();
 export type ReorgBody = z.infer<typeof ReorgBodySchema>;
-
 
 /** Applies a PUT body over the current (or server default) configuration. */
 export function applyChainConfig(base: ChainConfig, body: z.infer<typeof ChainConfigBodySchema>): ChainConfig {

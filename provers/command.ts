@@ -53,24 +53,42 @@ export class CommandProver implements ProverBackend {
   constructor(private readonly config: CommandProverConfig = commandProverConfigFromEnv()) {}
 
   async plan(request: PlanRequest, context: ProverContext): Promise<BlockPlan> {
-    const out = await this.run({ op: 'plan', block: request.block, input: request.input, requestedSegments: request.requestedSegments, defaultFanIn: request.defaultFanIn }, context);
+    const out = await this.run(
+      {
+        op: 'plan',
+        block: request.block,
+        input: request.input,
+        requestedSegments: request.requestedSegments,
+        defaultFanIn: request.defaultFanIn,
+      },
+      context,
+    );
     return parseOutput(PlanOutput, out, 'plan');
   }
 
   async proveSegment(request: SegmentRequest, context: ProverContext): Promise<Uint8Array> {
-    const out = await this.run({ op: 'prove', block: request.block, input: request.input, index: request.index, segmentCount: request.segmentCount }, context);
+    const out = await this.run(
+      { op: 'prove', block: request.block, input: request.input, index: request.index, segmentCount: request.segmentCount },
+      context,
+    );
     return Buffer.from(parseOutput(ProofOutput, out, 'prove').proof, 'base64');
   }
 
   async aggregate(request: AggregateRequest, context: ProverContext): Promise<Uint8Array> {
     const children = request.children.map((bytes) => Buffer.from(bytes).toString('base64'));
-    const out = await this.run({ op: 'aggregate', block: request.block, input: request.input, from: request.from, to: request.to, children }, context);
+    const out = await this.run(
+      { op: 'aggregate', block: request.block, input: request.input, from: request.from, to: request.to, children },
+      context,
+    );
     return Buffer.from(parseOutput(ProofOutput, out, 'aggregate').proof, 'base64');
   }
 
   async verify(request: VerifyRequest, context: ProverContext): Promise<Verdict> {
     const proof = Buffer.from(request.proof).toString('base64');
-    const out = await this.run({ op: 'verify', block: request.block, input: request.input, segmentCount: request.segmentCount, fanIn: request.fanIn, proof }, context);
+    const out = await this.run(
+      { op: 'verify', block: request.block, input: request.input, segmentCount: request.segmentCount, fanIn: request.fanIn, proof },
+      context,
+    );
     return parseOutput(VerifyOutput, out, 'verify');
   }
 

@@ -40,7 +40,8 @@ async function prepare(name: RealBackend): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });
   const names = Object.keys(BACKENDS) as RealBackend[];
-  if (values.only !== undefined && !names.includes(values.only as RealBackend)) throw new Error(`--only must be one of ${names.join(', ')}`);
+  if (values.only !== undefined && !names.includes(values.only as RealBackend))
+    throw new Error(`--only must be one of ${names.join(', ')}`);
   for (const name of values.only ? [values.only as RealBackend] : names) await prepare(name);
 }
 

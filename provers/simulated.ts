@@ -151,7 +151,8 @@ export class SimulatedProver implements ProverBackend {
   }
 
   private async runAttempt(sim: Simulation, task: string, baseMs: number, block: BlockRef, context: ProverContext): Promise<void> {
-    const draw = (purpose: string): number => uniform(`${sim.seed}|${block.chainId}|${block.number}|${block.hash}|${task}|${context.attempt}|${purpose}`);
+    const draw = (purpose: string): number =>
+      uniform(`${sim.seed}|${block.chainId}|${block.number}|${block.hash}|${task}|${context.attempt}|${purpose}`);
     const ms = baseMs * (1 + sim.jitter * (2 * draw('jitter') - 1));
     if (draw('hang') < sim.hangProbability) await hang(task, context);
     if (draw('fail') < sim.failureRate) {
@@ -189,7 +190,10 @@ function aggregateProof(block: BlockRef, children: SimulatedProof[]): SimulatedP
 
 function expectedProof(block: BlockRef, node: TreeNode, seed: number): SimulatedProof {
   if (node.kind === 'segment') return segmentProof(block, node.index, seed);
-  return aggregateProof(block, node.children.map((child) => expectedProof(block, child, seed)));
+  return aggregateProof(
+    block,
+    node.children.map((child) => expectedProof(block, child, seed)),
+  );
 }
 
 function sameBlock(proof: SimulatedProof, block: BlockRef): boolean {

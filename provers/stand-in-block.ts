@@ -21,7 +21,12 @@ export function genesisValue(blockHash: string): bigint {
 }
 
 /** The state after the first `segments` segments, in the backend's field and with its hash. */
-export function chainStateAfter<F>(blockHash: string, segments: number, toField: (value: bigint) => F, hash: (state: F, transaction: F) => F): F {
+export function chainStateAfter<F>(
+  blockHash: string,
+  segments: number,
+  toField: (value: bigint) => F,
+  hash: (state: F, transaction: F) => F,
+): F {
   let state = toField(genesisValue(blockHash));
   for (let index = 0; index < segments; index += 1) {
     for (const transaction of transactionValues(blockHash, index)) state = hash(state, toField(transaction));

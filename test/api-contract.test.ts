@@ -34,7 +34,11 @@ describe('HTTP contract: bad requests get their documented status and error shap
     ['hash is missing', { number: 1 }, ['hash']],
     ['hash is not hex', { number: 1, hash: `0x${'zz'.repeat(32)}` }, ['hash']],
     ['hash is too short', { number: 1, hash: '0xabc' }, ['hash']],
-    ['several fields are wrong at once', { number: -3, hash: 'nope', segments: 0, gpuClass: 'tpu', prover: 'magic' }, ['number', 'hash', 'segments', 'gpuClass', 'prover']],
+    [
+      'several fields are wrong at once',
+      { number: -3, hash: 'nope', segments: 0, gpuClass: 'tpu', prover: 'magic' },
+      ['number', 'hash', 'segments', 'gpuClass', 'prover'],
+    ],
     ['segments above 2000', { number: 1, hash: HASH, segments: 2001 }, ['segments']],
     ['an unknown field', { number: 1, hash: HASH, colour: 'red' }, ['(root)']],
     ['input is not an object', { number: 1, hash: HASH, input: [1, 2] }, ['input']],
@@ -114,7 +118,9 @@ describe('the OpenAPI document', () => {
 
   it('is OpenAPI 3.1 and lists every route of the contract', () => {
     expect(document.openapi).toBe('3.1.0');
-    const routes = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const routes = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(routes.sort()).toEqual(
       [
         'PUT /v1/chains/{chainId}',
@@ -139,11 +145,15 @@ describe('the OpenAPI document', () => {
       const name = ref.replace(/^"\$ref":"#\/components\/schemas\//, '').replace(/"$/, '');
       expect(document.components.schemas[name]).toBeDefined();
     }
-    for (const methods of Object.values(document.paths)) for (const operation of Object.values(methods)) expect(Object.keys(operation.responses).length).toBeGreaterThan(0);
+    for (const methods of Object.values(document.paths))
+      for (const operation of Object.values(methods)) expect(Object.keys(operation.responses).length).toBeGreaterThan(0);
   });
 
   it('describes the block submission from the same schema that validates it', () => {
-    const submission = document.components.schemas.BlockSubmission as { required: string[]; properties: Record<string, { pattern?: string; maximum?: number }> };
+    const submission = document.components.schemas.BlockSubmission as {
+      required: string[];
+      properties: Record<string, { pattern?: string; maximum?: number }>;
+    };
     expect(submission.required.sort()).toEqual(['hash', 'number']);
     expect(submission.properties.hash.pattern).toBe('^0x[0-9a-fA-F]{64}$');
     expect(submission.properties.segments.maximum).toBe(2000);

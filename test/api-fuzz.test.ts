@@ -29,7 +29,11 @@ describe('API fuzzing', () => {
   const almostBlock = fc.record(
     {
       number: fc.oneof(fc.integer({ min: -5, max: 50 }), fc.double(), fc.string(), fc.constant(null)),
-      hash: fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFg'), minLength: 0, maxLength: 70 }).map((h) => `0x${h}`), fc.string(), fc.integer()),
+      hash: fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFg'), minLength: 0, maxLength: 70 }).map((h) => `0x${h}`),
+        fc.string(),
+        fc.integer(),
+      ),
       segments: fc.oneof(fc.integer({ min: -3, max: 3000 }), fc.string()),
       gpuClass: fc.oneof(fc.constantFrom('h100', 'a100', 'l4', 'cpu', 'tpu', ''), fc.integer()),
       prover: fc.oneof(fc.constantFrom('simulated', 'command', 'magic'), fc.integer()),
@@ -56,9 +60,19 @@ describe('API fuzzing', () => {
     ['POST', `/v1/chains/CHAIN/pause`],
     ['POST', `/v1/chains/CHAIN/resume`],
   );
-  const chainParam = fc.oneof(fc.constant('KNOWN'), fc.string({ maxLength: 80 }).map(encodeURIComponent), fc.constantFrom('UPPER', 'a'.repeat(65), '%00', '..'));
+  const chainParam = fc.oneof(
+    fc.constant('KNOWN'),
+    fc.string({ maxLength: 80 }).map(encodeURIComponent),
+    fc.constantFrom('UPPER', 'a'.repeat(65), '%00', '..'),
+  );
   const numberParam = fc.oneof(fc.integer({ min: -2, max: 2 ** 53 }).map(String), fc.string({ maxLength: 20 }).map(encodeURIComponent));
-  const contentType = fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '');
+  const contentType = fc.constantFrom(
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/json; charset=utf-16',
+    '',
+  );
 
   it('never answers 5xx, always uses the error shape, and a rejected request changes nothing', async () => {
     await fc.assert(

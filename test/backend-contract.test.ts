@@ -8,7 +8,14 @@ const block: BlockRef = { chainId: 'contract', number: 42, hash: `0x${'ab'.repea
 const input = { simulate: { segmentMs: 1, aggregateMs: 1, verifyMs: 0 } };
 
 function context(): ProverContext {
-  return { signal: new AbortController().signal, progress: () => undefined, progressIntervalMs: 100, device: 0, attempt: 1, log: () => undefined };
+  return {
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    progressIntervalMs: 100,
+    device: 0,
+    attempt: 1,
+    log: () => undefined,
+  };
 }
 
 async function proveTree(backend: ProverBackend, node: TreeNode, segmentCount: number): Promise<Uint8Array> {
@@ -26,13 +33,19 @@ afterAll(async () => {
 });
 
 describe.each([...registry.values()].map((backend) => [backend.name, backend] as const))('prover backend "%s"', (name, backend) => {
-  it.each(SIZES[name])('proves, aggregates and verifies a block of %i segments', async (segments) => {
-    const plan = await backend.plan({ block, input, requestedSegments: segments, defaultFanIn: 2 }, context());
-    expect(plan.segmentCount).toBeGreaterThanOrEqual(1);
-    expect(plan.fanIn).toBeGreaterThanOrEqual(2);
-    const proof = await proveTree(backend, buildAggregationTree(plan.segmentCount, plan.fanIn), plan.segmentCount);
-    await expect(backend.verify({ block, input, segmentCount: plan.segmentCount, fanIn: plan.fanIn, proof }, context())).resolves.toMatchObject({ valid: true });
-  }, 600_000);
+  it.each(SIZES[name])(
+    'proves, aggregates and verifies a block of %i segments',
+    async (segments) => {
+      const plan = await backend.plan({ block, input, requestedSegments: segments, defaultFanIn: 2 }, context());
+      expect(plan.segmentCount).toBeGreaterThanOrEqual(1);
+      expect(plan.fanIn).toBeGreaterThanOrEqual(2);
+      const proof = await proveTree(backend, buildAggregationTree(plan.segmentCount, plan.fanIn), plan.segmentCount);
+      await expect(
+        backend.verify({ block, input, segmentCount: plan.segmentCount, fanIn: plan.fanIn, proof }, context()),
+      ).resolves.toMatchObject({ valid: true });
+    },
+    600_000,
+  );
 
   it('rejects a tampered proof, a proof of another block and a partial proof', async () => {
     const plan = await backend.plan({ block, input, requestedSegments: 2, defaultFanIn: 2 }, context());

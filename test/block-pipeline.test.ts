@@ -20,10 +20,12 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('proves a block: every segment runs exactly once and the aggregated proof verifies', async () => {
     const chainId = uniqueChain('pipeline');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 7, {
-      segments: 6,
-      input: { simulate: { segmentMs: 100, aggregateMs: 20 } },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 7, {
+        segments: 6,
+        input: { simulate: { segmentMs: 100, aggregateMs: 20 } },
+      }),
+    );
     const result = await handle.result();
 
     expect(result.verified).toBe(true);
@@ -49,10 +51,12 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('runs segments in parallel across GPU slots', async () => {
     const chainId = uniqueChain('parallel');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 1, {
-      segments: 8,
-      input: { simulate: { segmentMs: 500, aggregateMs: 10 } },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 1, {
+        segments: 8,
+        input: { simulate: { segmentMs: 500, aggregateMs: 10 } },
+      }),
+    );
     const progressWhileRunning = await waitFor('segments to be dispatched', async () => {
       const progress = await handle.query(blockProgressQuery);
       return progress.segments.running > 0 ? progress : undefined;
@@ -67,11 +71,13 @@ describe('block proof workflow on a real Temporal server', () => {
   it('builds the aggregation tree from the fan-in: 5 segments at fan-in 2 take 3 levels', async () => {
     const chainId = uniqueChain('tree');
     const result = await (
-      await cluster.startBlock(simulatedBlock(chainId, 1, {
-        segments: 5,
-        input: { simulate: { segmentMs: 10, aggregateMs: 10 } },
-        options: { fanIn: 2 },
-      }))
+      await cluster.startBlock(
+        simulatedBlock(chainId, 1, {
+          segments: 5,
+          input: { simulate: { segmentMs: 10, aggregateMs: 10 } },
+          options: { fanIn: 2 },
+        }),
+      )
     ).result();
     expect(result.aggregationLevels).toBe(3);
     expect(result.timings.aggregationLevels.map((level) => level.nodes)).toEqual([2, 1, 1]);
@@ -79,10 +85,12 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('fails a block with bad input at once, without retrying, and says why', async () => {
     const chainId = uniqueChain('badinput');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 1, {
-      segments: 3,
-      input: { simulate: { segmentMs: 50, badInputSegments: [1] } },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 1, {
+        segments: 3,
+        input: { simulate: { segmentMs: 50, badInputSegments: [1] } },
+      }),
+    );
     const error: unknown = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(String((error as WorkflowFailedError).cause?.message)).toContain('segment 1 of block 1: input rejected by the prover');
@@ -104,12 +112,14 @@ describe('block proof workflow on a real Temporal server', () => {
   it('retries a segment whose prover crashes, and still proves the block', async () => {
     const chainId = uniqueChain('flaky');
     const result = await (
-      await cluster.startBlock(simulatedBlock(chainId, 1, {
-        segments: 8,
-        input: { simulate: { segmentMs: 20, aggregateMs: 5, crashingSegments: { '2': 2, '5': 1 } } },
-        // No hedging: a hedged copy would win the race and hide the retries this test looks for.
-        options: { maxAttempts: 5, hedgeFactor: 0 },
-      }))
+      await cluster.startBlock(
+        simulatedBlock(chainId, 1, {
+          segments: 8,
+          input: { simulate: { segmentMs: 20, aggregateMs: 5, crashingSegments: { '2': 2, '5': 1 } } },
+          // No hedging: a hedged copy would win the race and hide the retries this test looks for.
+          options: { maxAttempts: 5, hedgeFactor: 0 },
+        }),
+      )
     ).result();
     expect(result.verified).toBe(true);
     const retries = Object.fromEntries(result.timings.segments.map((s) => [s.index, s.proverRetries]));
@@ -118,11 +128,13 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('fails a block whose prover keeps crashing after its budget of prover errors, with the reason', async () => {
     const chainId = uniqueChain('budget');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 1, {
-      segments: 1,
-      input: { simulate: { segmentMs: 10, failureRate: 1 } },
-      options: { maxAttempts: 3 },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 1, {
+        segments: 1,
+        input: { simulate: { segmentMs: 10, failureRate: 1 } },
+        options: { maxAttempts: 3 },
+      }),
+    );
     const error: unknown = await handle.result().catch((e: unknown) => e);
     expect((error as WorkflowFailedError).cause?.message).toContain('simulated prover crash in segment:0');
     const segmentTasks = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
@@ -148,12 +160,14 @@ describe('block proof workflow on a real Temporal server', () => {
   it('retries a segment whose prover hangs (stops heartbeating) and still proves the block', async () => {
     const chainId = uniqueChain('hang');
     const result = await (
-      await cluster.startBlock(simulatedBlock(chainId, 1, {
-        segments: 4,
-        input: { simulate: { segmentMs: 50, hangingSegments: { '1': 1 } } },
-        // No hedging: a hedged copy would replace the hung attempt before its heartbeat times out.
-        options: { heartbeatTimeoutMs: 1_000, hedgeFactor: 0 },
-      }))
+      await cluster.startBlock(
+        simulatedBlock(chainId, 1, {
+          segments: 4,
+          input: { simulate: { segmentMs: 50, hangingSegments: { '1': 1 } } },
+          // No hedging: a hedged copy would replace the hung attempt before its heartbeat times out.
+          options: { heartbeatTimeoutMs: 1_000, hedgeFactor: 0 },
+        }),
+      )
     ).result();
     expect(result.verified).toBe(true);
     // A hang is caught by the heartbeat timeout and retried by Temporal: a later attempt, no prover error spent.
@@ -180,11 +194,13 @@ describe('routing by GPU class', () => {
 
   it('proves an a100 block only on a100 workers while an h100 worker idles beside them', async () => {
     const chainId = uniqueChain('routing');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 1, {
-      segments: 4,
-      gpuClass: 'a100',
-      input: { simulate: { segmentMs: 50, aggregateMs: 10 } },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 1, {
+        segments: 4,
+        gpuClass: 'a100',
+        input: { simulate: { segmentMs: 50, aggregateMs: 10 } },
+      }),
+    );
     const result = await handle.result();
     expect(result.gpuClass).toBe('a100');
     const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');
@@ -194,11 +210,13 @@ describe('routing by GPU class', () => {
 
   it('sends a block only to nodes that declare its prover backend', async () => {
     const chainId = uniqueChain('backend-routing');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 1, {
-      segments: 4,
-      gpuClass: 'l4',
-      input: { simulate: { segmentMs: 20, aggregateMs: 5 } },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 1, {
+        segments: 4,
+        gpuClass: 'l4',
+        input: { simulate: { segmentMs: 20, aggregateMs: 5 } },
+      }),
+    );
     expect((await handle.result()).verified).toBe(true);
     // The command-only node has four idle slots, yet every task waited for the single simulated slot.
     const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');

@@ -61,10 +61,12 @@ describe('chain operations over HTTP', () => {
     });
     expect(cancelled.status.name).toBe('CANCELLED');
 
-    for (const number of [2, 3]) expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'reorged')).status).toBe(202);
+    for (const number of [2, 3])
+      expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'reorged')).status).toBe(202);
     // Block 1 is still proving its minute-long segments; reorg it too so the chain can move on.
     await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 1 });
-    for (const number of [1, 2, 3]) expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'final')).status).toBe(202);
+    for (const number of [1, 2, 3])
+      expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'final')).status).toBe(202);
     await api.waitForChain(chainId, 'the reorged chain to finalize', (view) => view.finalizedHead === 3);
     const block2 = await api.block(chainId, 2);
     expect(block2.workflowId).not.toBe(oldWorkflow);
@@ -74,11 +76,20 @@ describe('chain operations over HTTP', () => {
   it('halts finalization at a failed block while later blocks prove, and a retry resumes the chain', async () => {
     const chainId = uniqueChain('halt');
     const witness = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-witness-')), 'witness-1');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 0, defaults: { gpuClass: 'l4', prover: 'command', segments: 2 } });
+    await api.configure(chainId, {
+      mode: 'pipelined',
+      maxInFlight: 4,
+      startNumber: 0,
+      defaults: { gpuClass: 'l4', prover: 'command', segments: 2 },
+    });
     await api.submit(chainId, 0);
     await api.submit(chainId, 1, { input: { example: { requireFile: witness } } });
     await api.submit(chainId, 2);
-    const halted = await api.waitForChain(chainId, 'block 1 to fail and block 2 to prove', (view) => view.failed.includes(1) && view.proved.includes(2) && view.finalizedHead === 0);
+    const halted = await api.waitForChain(
+      chainId,
+      'block 1 to fail and block 2 to prove',
+      (view) => view.failed.includes(1) && view.proved.includes(2) && view.finalizedHead === 0,
+    );
     expect(halted.finalizedHead).toBe(0);
     expect(halted.failures).toEqual([{ number: 1, error: expect.stringContaining('witness') }]);
     expect((await api.block(chainId, 1)).status).toBe('failed');
@@ -124,7 +135,8 @@ describe('chain operations over HTTP', () => {
     const lateBlocks: string[] = [];
     await waitFor('visibility to index the late block', async () => {
       lateBlocks.length = 0;
-      for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND DeadlineMissed = true` })) lateBlocks.push(run.workflowId);
+      for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND DeadlineMissed = true` }))
+        lateBlocks.push(run.workflowId);
       return lateBlocks.length === 1 ? true : undefined;
     });
     expect(lateBlocks).toEqual([late.workflowId]);
@@ -165,7 +177,8 @@ describe('sequencer continue-as-new', () => {
     for await (const run of cluster.client.workflow.list({ query: `WorkflowId = 'chain-${chainId}'` })) sequencerRuns.push(run.runId);
     expect(sequencerRuns.length).toBeGreaterThanOrEqual(4);
     const blockRuns: string[] = [];
-    for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` })) blockRuns.push(run.workflowId);
+    for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` }))
+      blockRuns.push(run.workflowId);
     expect(blockRuns.sort()).toEqual(Array.from({ length: 12 }, (_, n) => `block-${chainId}-${n}`).sort());
     expect(readdirSync(path.join(publishedDir(), chainId))).toHaveLength(12);
   });

@@ -93,16 +93,26 @@ describe('faults against real processes', () => {
     await h.api.waitForChain('crash', 'block 0 to finalize', (view) => view.finalizedHead === 0);
 
     const result = await blockResult(h, 'crash', 0);
-    expect(result.timings.segments.map((s) => [s.worker, s.attempt])).toEqual([['survivor', 2], ['survivor', 2]]);
+    expect(result.timings.segments.map((s) => [s.worker, s.attempt])).toEqual([
+      ['survivor', 2],
+      ['survivor', 2],
+    ]);
     const recoveryMs = Math.max(...result.timings.segments.map((s) => s.startedAt)) - killedAt;
-    console.log(`[reliability] GPU worker SIGKILL: segments restarted on another worker ${recoveryMs} ms after the kill (heartbeat timeout ${heartbeatTimeoutMs} ms)`);
+    console.log(
+      `[reliability] GPU worker SIGKILL: segments restarted on another worker ${recoveryMs} ms after the kill (heartbeat timeout ${heartbeatTimeoutMs} ms)`,
+    );
     expect(recoveryMs).toBeLessThan(heartbeatTimeoutMs + 3_000);
     expect(published(h, 'crash')).toEqual(['0.json']);
     expect(JSON.parse(readFileSync(path.join(h.dataDir, 'published', 'crash', '0.json'), 'utf8')).proofRef).toBe(result.proofRef);
   });
 
   it('every GPU worker killed: work waits, nothing fails, and it completes when a worker comes back', async () => {
-    await h.api.configure('outage', { mode: 'pipelined', maxInFlight: 2, startNumber: 0, defaults: { gpuClass: 'h100', segments: 2, heartbeatTimeoutMs: 1_000 } });
+    await h.api.configure('outage', {
+      mode: 'pipelined',
+      maxInFlight: 2,
+      startNumber: 0,
+      defaults: { gpuClass: 'h100', segments: 2, heartbeatTimeoutMs: 1_000 },
+    });
     await h.system.addGpuWorker('h100', 2, 'node-a');
     await h.system.addGpuWorker('h100', 2, 'node-b');
     for (const n of [0, 1]) await h.api.submit('outage', n, simulate(2_000));
@@ -114,7 +124,9 @@ describe('faults against real processes', () => {
     const restartedAt = Date.now();
     await h.system.addGpuWorker('h100', 4, 'node-c');
     await h.api.waitForChain('outage', 'the chain to finalize after the outage', (view) => view.finalizedHead === 1);
-    console.log(`[reliability] all GPU workers killed for 6 s: both blocks finalized ${Date.now() - restartedAt} ms after a worker came back`);
+    console.log(
+      `[reliability] all GPU workers killed for 6 s: both blocks finalized ${Date.now() - restartedAt} ms after a worker came back`,
+    );
     expect(published(h, 'outage')).toEqual(['0.json', '1.json']);
   });
 
@@ -142,7 +154,11 @@ describe('faults against real processes', () => {
     await h.api.configure('server', { mode: 'pipelined', maxInFlight: 20, startNumber: 0, defaults: { gpuClass: 'h100', segments: 2 } });
     await h.system.addGpuWorker('h100', 8, 'node');
     for (let n = 0; n < 20; n += 1) expect((await h.api.submit('server', n, simulate(1_500))).status).toBe(202);
-    await h.api.waitForChain('server', '20 blocks in flight', (view) => view.inFlight.length + view.proved.length + (view.finalizedHead ?? -1) + 1 === 20 && view.queued.length === 0);
+    await h.api.waitForChain(
+      'server',
+      '20 blocks in flight',
+      (view) => view.inFlight.length + view.proved.length + (view.finalizedHead ?? -1) + 1 === 20 && view.queued.length === 0,
+    );
     const killedAt = Date.now();
     await h.system.restartServer('SIGKILL');
     await h.api.waitForChain('server', 'all 20 blocks to finalize', (view) => view.finalizedHead === 19, 180_000);
@@ -152,7 +168,8 @@ describe('faults against real processes', () => {
     for (let n = 1; n < 20; n += 1) expect(finalizedAt[n]).toBeGreaterThanOrEqual(finalizedAt[n - 1]);
     expect(published(h, 'server')).toHaveLength(20);
     const blockRuns: string[] = [];
-    for await (const run of h.client.workflow.list({ query: `ChainId = 'server' AND WorkflowType = 'blockProofWorkflow'` })) blockRuns.push(run.workflowId);
+    for await (const run of h.client.workflow.list({ query: `ChainId = 'server' AND WorkflowType = 'blockProofWorkflow'` }))
+      blockRuns.push(run.workflowId);
     expect(blockRuns.sort()).toEqual(Array.from({ length: 20 }, (_, n) => `block-server-${n}`).sort());
   });
 

@@ -40,7 +40,11 @@ describe('groth16 backend end to end', () => {
 
   it('proves a 2-segment block: two segment proofs and one aggregation proof, all verified', async () => {
     const chainId = uniqueChain('groth16');
-    await api.configure(chainId, { mode: 'sequential', startNumber: 0, defaults: { gpuClass: 'cpu', prover: 'groth16', segments: 2, heartbeatTimeoutMs: 30_000 } });
+    await api.configure(chainId, {
+      mode: 'sequential',
+      startNumber: 0,
+      defaults: { gpuClass: 'cpu', prover: 'groth16', segments: 2, heartbeatTimeoutMs: 30_000 },
+    });
     expect((await api.submit(chainId, 0)).status).toBe(202);
     await api.waitForChain(chainId, 'the groth16 block to finalize', (view) => view.finalizedHead === 0 || view.failed.length > 0, 600_000);
     const view = await api.block(chainId, 0);
@@ -49,14 +53,25 @@ describe('groth16 backend end to end', () => {
     expect(view.proof?.verified).toBe(true);
     const result = await cluster.client.workflow.getHandle(view.workflowId).result();
     expect(result).toMatchObject({ prover: 'groth16', fanIn: 8, aggregationLevels: 1, verified: true });
-    console.log(`[provers] groth16 2-segment block: segments ${result.timings.segments.map((s: { provingMs: number }) => Math.round(s.provingMs)).join(' / ')} ms, aggregation ${Math.round(result.timings.aggregationLevels[0].maxProvingMs)} ms, verify ${Math.round(result.timings.verifyMs)} ms, total ${result.timings.totalMs} ms`);
+    console.log(
+      `[provers] groth16 2-segment block: segments ${result.timings.segments.map((s: { provingMs: number }) => Math.round(s.provingMs)).join(' / ')} ms, aggregation ${Math.round(result.timings.aggregationLevels[0].maxProvingMs)} ms, verify ${Math.round(result.timings.verifyMs)} ms, total ${result.timings.totalMs} ms`,
+    );
   }, 600_000);
 
   it('fails a block whose GPU node forged its aggregation proof, and finalizes nothing', async () => {
     const chainId = uniqueChain('forged');
-    await api.configure(chainId, { mode: 'sequential', startNumber: 0, defaults: { gpuClass: 'l4', prover: 'groth16', segments: 2, heartbeatTimeoutMs: 30_000 } });
+    await api.configure(chainId, {
+      mode: 'sequential',
+      startNumber: 0,
+      defaults: { gpuClass: 'l4', prover: 'groth16', segments: 2, heartbeatTimeoutMs: 30_000 },
+    });
     expect((await api.submit(chainId, 0)).status).toBe(202);
-    const chain = await api.waitForChain(chainId, 'the forged block to fail', (view) => view.failed.length > 0 || view.finalizedHead === 0, 600_000);
+    const chain = await api.waitForChain(
+      chainId,
+      'the forged block to fail',
+      (view) => view.failed.length > 0 || view.finalizedHead === 0,
+      600_000,
+    );
     expect(chain.failed).toEqual([0]);
     expect(chain.finalizedHead).toBeNull();
     const view = await api.block(chainId, 0);

@@ -36,12 +36,17 @@ describe('GPU slots are scarce: the chain head goes first', () => {
     // Every segment of the head starts before the later blocks' segments that were already waiting
     // (at most one may have been handed to the GPU at the moment the head's arrived).
     const results = await Promise.all(
-      [1, 2, 3].map(async (number) => cluster.client.workflow.getHandle<typeof blockProofWorkflow>((await api.block(chainId, number)).workflowId).result()),
+      [1, 2, 3].map(async (number) =>
+        cluster.client.workflow.getHandle<typeof blockProofWorkflow>((await api.block(chainId, number)).workflowId).result(),
+      ),
     );
     const head = results[0].timings.segments;
     const headScheduled = Math.max(...head.map((segment) => segment.scheduledAt));
     const headLastStart = Math.max(...head.map((segment) => segment.startedAt));
-    const overtaken = results.slice(1).flatMap((result) => result.timings.segments).filter((segment) => segment.startedAt > headScheduled);
+    const overtaken = results
+      .slice(1)
+      .flatMap((result) => result.timings.segments)
+      .filter((segment) => segment.startedAt > headScheduled);
     expect(overtaken.length).toBeGreaterThan(2);
     const startedBeforeHead = overtaken.filter((segment) => segment.startedAt < headLastStart);
     expect(startedBeforeHead.length).toBeLessThanOrEqual(1);
@@ -61,7 +66,9 @@ describe('GPU slots are scarce: the chain head goes first', () => {
     await api.waitForChain(chainId, 'the chain to finalize', (view) => view.finalizedHead === 3);
 
     const [block2, block3] = await Promise.all(
-      [2, 3].map(async (number) => cluster.client.workflow.getHandle<typeof blockProofWorkflow>((await api.block(chainId, number)).workflowId).result()),
+      [2, 3].map(async (number) =>
+        cluster.client.workflow.getHandle<typeof blockProofWorkflow>((await api.block(chainId, number)).workflowId).result(),
+      ),
     );
     // Block 3's aggregation takes the first GPU that frees up after it is scheduled, before block
     // 2's last two segments, which were queued earlier and are nearer the head.

@@ -39,7 +39,11 @@ describe('o1js backend end to end', () => {
 
   it('proves a 2-segment block with a recursive merge, and the block proof verifies', async () => {
     const chainId = uniqueChain('o1js');
-    await api.configure(chainId, { mode: 'sequential', startNumber: 0, defaults: { gpuClass: 'cpu', prover: 'o1js', segments: 2, heartbeatTimeoutMs: 30_000 } });
+    await api.configure(chainId, {
+      mode: 'sequential',
+      startNumber: 0,
+      defaults: { gpuClass: 'cpu', prover: 'o1js', segments: 2, heartbeatTimeoutMs: 30_000 },
+    });
     expect((await api.submit(chainId, 0)).status).toBe(202);
     await api.waitForChain(chainId, 'the o1js block to finalize', (view) => view.finalizedHead === 0 || view.failed.length > 0, 900_000);
     const view = await api.block(chainId, 0);
@@ -48,14 +52,25 @@ describe('o1js backend end to end', () => {
     expect(view.proof?.verified).toBe(true);
     const result = await cluster.client.workflow.getHandle(view.workflowId).result();
     expect(result).toMatchObject({ prover: 'o1js', fanIn: 2, aggregationLevels: 1, verified: true });
-    console.log(`[provers] o1js 2-segment block: segments ${result.timings.segments.map((s: { provingMs: number }) => Math.round(s.provingMs)).join(' / ')} ms, merge ${Math.round(result.timings.aggregationLevels[0].maxProvingMs)} ms, verify ${Math.round(result.timings.verifyMs)} ms, total ${result.timings.totalMs} ms`);
+    console.log(
+      `[provers] o1js 2-segment block: segments ${result.timings.segments.map((s: { provingMs: number }) => Math.round(s.provingMs)).join(' / ')} ms, merge ${Math.round(result.timings.aggregationLevels[0].maxProvingMs)} ms, verify ${Math.round(result.timings.verifyMs)} ms, total ${result.timings.totalMs} ms`,
+    );
   }, 900_000);
 
   it('fails a block whose GPU node forged its merge proof, and finalizes nothing', async () => {
     const chainId = uniqueChain('o1js-forged');
-    await api.configure(chainId, { mode: 'sequential', startNumber: 0, defaults: { gpuClass: 'l4', prover: 'o1js', segments: 2, heartbeatTimeoutMs: 30_000 } });
+    await api.configure(chainId, {
+      mode: 'sequential',
+      startNumber: 0,
+      defaults: { gpuClass: 'l4', prover: 'o1js', segments: 2, heartbeatTimeoutMs: 30_000 },
+    });
     expect((await api.submit(chainId, 0)).status).toBe(202);
-    const chain = await api.waitForChain(chainId, 'the forged block to fail', (view) => view.failed.length > 0 || view.finalizedHead === 0, 900_000);
+    const chain = await api.waitForChain(
+      chainId,
+      'the forged block to fail',
+      (view) => view.failed.length > 0 || view.finalizedHead === 0,
+      900_000,
+    );
     expect(chain.failed).toEqual([0]);
     expect(chain.finalizedHead).toBeNull();
     const view = await api.block(chainId, 0);

@@ -56,40 +56,50 @@ describe('head-of-chain ordering over HTTP', () => {
   it.each([
     ['sequential', 1],
     ['pipelined', 4],
-  ] as const)('%s mode: 30 blocks submitted out of order all finalize in order, never more than %i proving at once', async (mode, limit) => {
-    const chainId = uniqueChain(mode);
-    expect((await api.configure(chainId, { mode, maxInFlight: 4, startNumber: 0 })).status).toBe(200);
-    for (const number of shuffled(BLOCKS)) {
-      const response = await api.submit(chainId, number, { segments: 2, input: { simulate: { segmentMs: 40, aggregateMs: 5, jitter: 0.5, seed: number } } });
-      expect(response.status).toBe(202);
-    }
-    let mostInFlight = 0;
-    const done = await api.waitForChain(chainId, 'all blocks to finalize', (view) => {
-      mostInFlight = Math.max(mostInFlight, view.inFlight.length);
-      return view.finalizedHead === BLOCKS - 1;
-    });
-    expect(done).toMatchObject({ queued: [], inFlight: [], proved: [], failed: [], gaps: [] });
-    expect(mostInFlight).toBeLessThanOrEqual(limit);
+  ] as const)(
+    '%s mode: 30 blocks submitted out of order all finalize in order, never more than %i proving at once',
+    async (mode, limit) => {
+      const chainId = uniqueChain(mode);
+      expect((await api.configure(chainId, { mode, maxInFlight: 4, startNumber: 0 })).status).toBe(200);
+      for (const number of shuffled(BLOCKS)) {
+        const response = await api.submit(chainId, number, {
+          segments: 2,
+          input: { simulate: { segmentMs: 40, aggregateMs: 5, jitter: 0.5, seed: number } },
+        });
+        expect(response.status).toBe(202);
+      }
+      let mostInFlight = 0;
+      const done = await api.waitForChain(chainId, 'all blocks to finalize', (view) => {
+        mostInFlight = Math.max(mostInFlight, view.inFlight.length);
+        return view.finalizedHead === BLOCKS - 1;
+      });
+      expect(done).toMatchObject({ queued: [], inFlight: [], proved: [], failed: [], gaps: [] });
+      expect(mostInFlight).toBeLessThanOrEqual(limit);
 
-    const views = await Promise.all(Array.from({ length: BLOCKS }, (_, number) => api.block(chainId, number)));
-    expect(views.every((view) => view.status === 'finalized' && view.proof?.verified === true)).toBe(true);
-    const finalizedAt = views.map((view) => Date.parse(view.timings!.finalizedAt!));
-    for (let n = 1; n < BLOCKS; n += 1) expect(finalizedAt[n]).toBeGreaterThanOrEqual(finalizedAt[n - 1]);
-    for (const view of views) expect(Date.parse(view.timings!.finalizedAt!)).toBeGreaterThanOrEqual(Date.parse(view.timings!.provedAt!));
-    expect(maxConcurrent(views)).toBeLessThanOrEqual(limit);
-    // The Web UI sees the final status too: the block workflow closes once finalized.
-    const lastBlock = cluster.client.workflow.getHandle(views[BLOCKS - 1].workflowId);
-    await lastBlock.result();
-    expect((await lastBlock.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('finalized');
-    if (mode === 'pipelined') expect(maxConcurrent(views)).toBeGreaterThan(1);
-  });
+      const views = await Promise.all(Array.from({ length: BLOCKS }, (_, number) => api.block(chainId, number)));
+      expect(views.every((view) => view.status === 'finalized' && view.proof?.verified === true)).toBe(true);
+      const finalizedAt = views.map((view) => Date.parse(view.timings!.finalizedAt!));
+      for (let n = 1; n < BLOCKS; n += 1) expect(finalizedAt[n]).toBeGreaterThanOrEqual(finalizedAt[n - 1]);
+      for (const view of views) expect(Date.parse(view.timings!.finalizedAt!)).toBeGreaterThanOrEqual(Date.parse(view.timings!.provedAt!));
+      expect(maxConcurrent(views)).toBeLessThanOrEqual(limit);
+      // The Web UI sees the final status too: the block workflow closes once finalized.
+      const lastBlock = cluster.client.workflow.getHandle(views[BLOCKS - 1].workflowId);
+      await lastBlock.result();
+      expect((await lastBlock.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('finalized');
+      if (mode === 'pipelined') expect(maxConcurrent(views)).toBeGreaterThan(1);
+    },
+  );
 
   it('keeps a gap visible and finalizes nothing past it until the missing block arrives', async () => {
     const chainId = uniqueChain('gap');
     await api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 5 });
     await api.submit(chainId, 5);
     await api.submit(chainId, 7);
-    const waiting = await api.waitForChain(chainId, 'block 7 to be proved and block 5 finalized', (view) => view.proved.includes(7) && view.finalizedHead === 5);
+    const waiting = await api.waitForChain(
+      chainId,
+      'block 7 to be proved and block 5 finalized',
+      (view) => view.proved.includes(7) && view.finalizedHead === 5,
+    );
     expect(waiting.finalizedHead).toBe(5);
     expect(waiting.gaps).toEqual([6]);
     expect((await api.block(chainId, 7)).status).toBe('proved');

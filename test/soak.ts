@@ -33,7 +33,14 @@ function random(seed: number): () => number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { blocks: { type: 'string', default: '240' }, chains: { type: 'string', default: '4' }, minutes: { type: 'string', default: '10' }, seed: { type: 'string', default: '7' } } });
+  const { values } = parseArgs({
+    options: {
+      blocks: { type: 'string', default: '240' },
+      chains: { type: 'string', default: '4' },
+      minutes: { type: 'string', default: '10' },
+      seed: { type: 'string', default: '7' },
+    },
+  });
   const totalBlocks = Number(values.blocks);
   const chains = Array.from({ length: Number(values.chains) }, (_, i) => `soak-${i}`);
   const perChain = Math.ceil(totalBlocks / chains.length);
@@ -53,7 +60,11 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: system.server.address });
   const client = new Client({ connection });
   const call = async (method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const response = await fetch(`${system.apiUrl}${route}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const response = await fetch(`${system.apiUrl}${route}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
@@ -69,7 +80,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     for (let i = 0; i < 3; i += 1) await addNode();
-    for (const chain of chains) await call('PUT', `/v1/chains/${chain}`, { mode: 'pipelined', maxInFlight: 4, startNumber: 0, defaults: { gpuClass: 'h100', heartbeatTimeoutMs: 1_500 } });
+    for (const chain of chains)
+      await call('PUT', `/v1/chains/${chain}`, {
+        mode: 'pipelined',
+        maxInFlight: 4,
+        startNumber: 0,
+        defaults: { gpuClass: 'h100', heartbeatTimeoutMs: 1_500 },
+      });
 
     // Submit every chain's blocks in a shuffled order, a few at a time.
     const submissions = chains.flatMap((chain) => Array.from({ length: perChain }, (_, n) => ({ chain, n })));
@@ -85,9 +102,12 @@ async function main(): Promise<void> {
           number: n,
           hash: `0x${n.toString(16).padStart(64, '0')}`,
           segments,
-          input: { simulate: { segmentMs: 100 + Math.floor(rand() * 300), aggregateMs: 20, failureRate: 0.1, hangProbability: 0.02, seed: n } },
+          input: {
+            simulate: { segmentMs: 100 + Math.floor(rand() * 300), aggregateMs: 20, failureRate: 0.1, hangProbability: 0.02, seed: n },
+          },
         });
-        if (response.status !== 202) throw new Error(`submission of ${chain}#${n} answered ${response.status}: ${JSON.stringify(response.body)}`);
+        if (response.status !== 202)
+          throw new Error(`submission of ${chain}#${n} answered ${response.status}: ${JSON.stringify(response.body)}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -122,11 +142,16 @@ async function main(): Promise<void> {
 
     const reports: ChainReport[] = [];
     for (const chain of chains) {
-      const views = await Promise.all(Array.from({ length: perChain }, async (_, n) => (await call('GET', `/v1/chains/${chain}/blocks/${n}`)).body));
-      const finalizedAt = views.filter((v) => v.status === 'finalized').map((v) => Date.parse((v.timings as { finalizedAt: string }).finalizedAt));
+      const views = await Promise.all(
+        Array.from({ length: perChain }, async (_, n) => (await call('GET', `/v1/chains/${chain}/blocks/${n}`)).body),
+      );
+      const finalizedAt = views
+        .filter((v) => v.status === 'finalized')
+        .map((v) => Date.parse((v.timings as { finalizedAt: string }).finalizedAt));
       const publishedDir = path.join(dataDir, 'published', chain);
       let blockWorkflows = 0;
-      for await (const run of client.workflow.list({ query: `ChainId = '${chain}' AND WorkflowType = 'blockProofWorkflow'` })) blockWorkflows += run.workflowId ? 1 : 0;
+      for await (const run of client.workflow.list({ query: `ChainId = '${chain}' AND WorkflowType = 'blockProofWorkflow'` }))
+        blockWorkflows += run.workflowId ? 1 : 0;
       reports.push({
         chain,
         blocks: perChain,
@@ -138,13 +163,20 @@ async function main(): Promise<void> {
         blockWorkflows,
       });
     }
-    console.log(`\nsoak: ${submissions.length} blocks, ${chains.length} chains, ${kills} GPU workers killed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `\nsoak: ${submissions.length} blocks, ${chains.length} chains, ${kills} GPU workers killed, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
     console.log('| chain | blocks | finalized | failed | in order | proofs published | block workflows |');
     console.log('|---|---|---|---|---|---|---|');
-    for (const r of reports) console.log(`| ${r.chain} | ${r.blocks} | ${r.finalized} | ${r.failed} | ${r.inOrder ? 'yes' : 'NO'} | ${r.published} | ${r.blockWorkflows} |`);
+    for (const r of reports)
+      console.log(
+        `| ${r.chain} | ${r.blocks} | ${r.finalized} | ${r.failed} | ${r.inOrder ? 'yes' : 'NO'} | ${r.published} | ${r.blockWorkflows} |`,
+      );
     for (const r of reports) for (const failure of r.failures) console.log(`failed ${r.chain} ${failure}`);
     // Invariants: every block settled, order held, one publication per finalized block, one workflow per block.
-    ok = reports.every((r) => r.finalized + r.failed === r.blocks && r.inOrder && r.published === r.finalized && r.blockWorkflows === r.blocks);
+    ok = reports.every(
+      (r) => r.finalized + r.failed === r.blocks && r.inOrder && r.published === r.finalized && r.blockWorkflows === r.blocks,
+    );
     console.log(ok ? 'soak: every invariant held' : 'soak: an invariant broke (see the table)');
   } finally {
     await connection.close();

@@ -15,17 +15,21 @@ describe('a GPU worker killed in the middle of a segment', () => {
   it('has its segments retried on another worker, and the block completes', async () => {
     const victim = await cluster.spawnGpuPool('cpu', 2, 'victim-node');
     const chainId = uniqueChain('crash');
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 1, {
-      segments: 2,
-      gpuClass: 'cpu',
-      input: { simulate: { segmentMs: 3_000, aggregateMs: 10 } },
-      // No budget for prover errors at all: losing a worker must not need one.
-      options: { heartbeatTimeoutMs: 1_000, maxAttempts: 1 },
-    }));
+    const handle = await cluster.startBlock(
+      simulatedBlock(chainId, 1, {
+        segments: 2,
+        gpuClass: 'cpu',
+        input: { simulate: { segmentMs: 3_000, aggregateMs: 10 } },
+        // No budget for prover errors at all: losing a worker must not need one.
+        options: { heartbeatTimeoutMs: 1_000, maxAttempts: 1 },
+      }),
+    );
     // Both segments started on the victim: it is proving when it dies.
     await waitFor('both segments to start on the victim', async () => {
       const description = await handle.describe();
-      const started = description.raw.pendingActivities?.filter((activity) => activity.lastWorkerIdentity === 'victim-node' && activity.lastStartedTime);
+      const started = description.raw.pendingActivities?.filter(
+        (activity) => activity.lastWorkerIdentity === 'victim-node' && activity.lastStartedTime,
+      );
       return started && started.length === 2 ? true : undefined;
     });
     victim.kill('SIGKILL');

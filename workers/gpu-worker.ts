@@ -41,7 +41,12 @@ export class GpuWorkerPool {
     const identity = options.identity ?? `${options.gpuClass}@${hostname()}:${process.pid}`;
     const provers = options.provers ?? defaultProverRegistry();
     if (provers.size === 0) throw new Error('a GPU worker must serve at least one prover backend');
-    const activities = createGpuActivities({ provers, store: new FileArtifactStore(options.artifactsDir), slots: new GpuSlots(options.gpus), identity });
+    const activities = createGpuActivities({
+      provers,
+      store: new FileArtifactStore(options.artifactsDir),
+      slots: new GpuSlots(options.gpus),
+      identity,
+    });
     const workers = await Promise.all(
       [...provers.keys()].map((prover) =>
         Worker.create({
@@ -69,10 +74,12 @@ export class GpuWorkerPool {
   /** Runs until every worker has stopped (shutdown() or SIGTERM/SIGINT, which drain). */
   async run(): Promise<void> {
     // If one worker fails, stop the others too, then report the failure.
-    const runs = this.workers.map((worker) => worker.run().catch((error: unknown) => {
-      this.shutdown();
-      throw error;
-    }));
+    const runs = this.workers.map((worker) =>
+      worker.run().catch((error: unknown) => {
+        this.shutdown();
+        throw error;
+      }),
+    );
     const outcomes = await Promise.allSettled(runs);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
@@ -95,7 +102,10 @@ export function servedProvers(list: string | undefined, all: ProverRegistry): Pr
 /** The number of GPUs `nvidia-smi` reports, or undefined where there is none. */
 export function detectGpuCount(): number | undefined {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const count = out.split('\n').filter((line) => line.trim()).length;
     return count > 0 ? count : undefined;
   } catch {
@@ -114,10 +124,15 @@ async function main(): Promise<void> {
     },
   });
   const gpuClass = GpuClassSchema.safeParse(values['gpu-class']);
-  if (!gpuClass.success) throw new Error(`--gpu-class must be one of ${GpuClassSchema.options.join(', ')} (got ${values['gpu-class'] ?? 'nothing'})`);
+  if (!gpuClass.success)
+    throw new Error(`--gpu-class must be one of ${GpuClassSchema.options.join(', ')} (got ${values['gpu-class'] ?? 'nothing'})`);
   const gpus = values.gpus !== undefined ? Number(values.gpus) : detectGpuCount();
   if (gpus === undefined || !Number.isInteger(gpus) || gpus < 1) {
-    throw new Error(values.gpus !== undefined ? `--gpus must be a positive integer (got ${values.gpus})` : 'no GPUs detected (nvidia-smi not found): pass --gpus N');
+    throw new Error(
+      values.gpus !== undefined
+        ? `--gpus must be a positive integer (got ${values.gpus})`
+        : 'no GPUs detected (nvidia-smi not found): pass --gpus N',
+    );
   }
   installRuntime();
   const settings = temporalSettings();
@@ -134,7 +149,9 @@ async function main(): Promise<void> {
     identity: values.identity,
     drainGraceMs: Number(values['drain-seconds']) * 1_000,
   });
-  console.log(`GPU worker ${pool.identity}: ${gpus} × ${gpuClass.data} slots serving ${[...provers.keys()].join(', ')} on queues ${pool.taskQueues.join(', ')} (Temporal ${settings.address})`);
+  console.log(
+    `GPU worker ${pool.identity}: ${gpus} × ${gpuClass.data} slots serving ${[...provers.keys()].join(', ')} on queues ${pool.taskQueues.join(', ')} (Temporal ${settings.address})`,
+  );
   try {
     await pool.run(); // returns after a drain on SIGTERM/SIGINT
   } finally {

@@ -56,7 +56,9 @@ export class LocalSystem {
       { role: 'API', child: this.api },
       ...[...this.gpuWorkers.values()].map((child) => ({ role: 'GPU workers', child })),
     ];
-    return running.flatMap(({ role, child }) => (child?.pid !== undefined && child.exitCode === null && child.signalCode === null ? [{ role, pid: child.pid }] : []));
+    return running.flatMap(({ role, child }) =>
+      child?.pid !== undefined && child.exitCode === null && child.signalCode === null ? [{ role, pid: child.pid }] : [],
+    );
   }
 
   get apiUrl(): string {
@@ -72,7 +74,11 @@ export class LocalSystem {
   }
 
   async addGpuWorker(gpuClass: string, gpus: number, identity: string, extraArgs: string[] = []): Promise<ChildProcess> {
-    const child = await this.spawn('workers/gpu-worker.ts', ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity, ...extraArgs], 'GPU worker');
+    const child = await this.spawn(
+      'workers/gpu-worker.ts',
+      ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity, ...extraArgs],
+      'GPU worker',
+    );
     this.gpuWorkers.set(identity, child);
     return child;
   }
@@ -108,7 +114,9 @@ export class LocalSystem {
   }
 
   async stop(): Promise<void> {
-    const children = [...this.gpuWorkers.values(), this.orchestration, this.api].filter((child): child is ChildProcess => child !== undefined);
+    const children = [...this.gpuWorkers.values(), this.orchestration, this.api].filter(
+      (child): child is ChildProcess => child !== undefined,
+    );
     await Promise.all(children.map((child) => this.stopChild(child, 'SIGTERM', 15_000)));
     await this.server.stop();
   }
@@ -122,7 +130,10 @@ export class LocalSystem {
   }
 
   private async spawn(script: string, args: string[], readyLine: string): Promise<ChildProcess> {
-    const child = spawnTsProcess(path.join(REPO, script), args, { env: this.env, stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'] });
+    const child = spawnTsProcess(path.join(REPO, script), args, {
+      env: this.env,
+      stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {

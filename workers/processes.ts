@@ -4,7 +4,11 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
  * Starts one of our TypeScript entry points as its own OS process (one node process,
  * TypeScript loaded through tsx), as a GPU node or service would run in production.
  */
-export function spawnTsProcess(script: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): ChildProcess {
+export function spawnTsProcess(
+  script: string,
+  args: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {},
+): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...process.env, ...options.env },
     stdio: options.stdio ?? 'inherit',

@@ -110,7 +110,11 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   // A sequencer starts its blocks with these set; only a block started directly sets them itself
   // (each upsert is a history event and a visibility write, on every block).
   const attributes = workflowInfo().typedSearchAttributes;
-  if (attributes.get(SEARCH_ATTRIBUTES.ChainId) !== job.chainId || attributes.get(SEARCH_ATTRIBUTES.BlockNumber) !== job.number || attributes.get(SEARCH_ATTRIBUTES.BlockStatus) !== 'proving') {
+  if (
+    attributes.get(SEARCH_ATTRIBUTES.ChainId) !== job.chainId ||
+    attributes.get(SEARCH_ATTRIBUTES.BlockNumber) !== job.number ||
+    attributes.get(SEARCH_ATTRIBUTES.BlockStatus) !== 'proving'
+  ) {
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
       { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
@@ -124,9 +128,16 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     deadlineWatch.stop();
     const parent = workflowInfo().parent;
     if (!parent) return;
-    const settlement: BlockSettlement = { ...outcome, workflowId: workflowInfo().workflowId, number: job.number, segments: { ...progress.segments } };
+    const settlement: BlockSettlement = {
+      ...outcome,
+      workflowId: workflowInfo().workflowId,
+      number: job.number,
+      segments: { ...progress.segments },
+    };
     // Even a cancelled block must report, or its sequencer would wait for it forever.
-    await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(blockSettledSignal, settlement)).catch(() => undefined);
+    await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(blockSettledSignal, settlement)).catch(
+      () => undefined,
+    );
   };
 
   const gpuOptions = (priorityKey: number): ActivityOptions => ({
@@ -168,7 +179,9 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const aggregationTimings: AggregationTiming[] = [];
 
     const proveSegmentOnce = (index: number, attemptOffset: number) =>
-      withProverRetries((priorAttempts) => segmentTasks.proveSegment({ ...task, priorAttempts: priorAttempts + attemptOffset, index, segmentCount: plan.segmentCount }));
+      withProverRetries((priorAttempts) =>
+        segmentTasks.proveSegment({ ...task, priorAttempts: priorAttempts + attemptOffset, index, segmentCount: plan.segmentCount }),
+      );
 
     /** Proves a segment; a straggler at the tail of the block gets a second copy (see `hedgeFactor`). */
     const proveSegmentHedged = async (index: number) => {
@@ -218,7 +231,13 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       }
       const children = await Promise.all(node.children.map(proveNode));
       const { value: receipt } = await withProverRetries((priorAttempts) =>
-        aggregationTasks.aggregateProofs({ ...task, priorAttempts, from: node.from, to: node.to, childRefs: children.map((child) => child.proofRef) }),
+        aggregationTasks.aggregateProofs({
+          ...task,
+          priorAttempts,
+          from: node.from,
+          to: node.to,
+          childRefs: children.map((child) => child.proofRef),
+        }),
       );
       aggregationTimings.push({ level: node.level, receipt });
       progress.aggregation.done += 1;
@@ -236,7 +255,12 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       throw error;
     }
 
-    const verdict = await orchestration.verifyBlockProof({ ...task, proofRef: root.proofRef, segmentCount: plan.segmentCount, fanIn: plan.fanIn });
+    const verdict = await orchestration.verifyBlockProof({
+      ...task,
+      proofRef: root.proofRef,
+      segmentCount: plan.segmentCount,
+      fanIn: plan.fanIn,
+    });
     if (!verdict.valid) {
       throw ApplicationFailure.nonRetryable(`block proof failed verification: ${verdict.reason ?? 'invalid'}`, 'VerificationFailed');
     }

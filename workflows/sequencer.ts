@@ -95,7 +95,13 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     (submission) => {
       const existing = blocks.get(submission.number);
       if (existing && existing.hash.toLowerCase() === submission.hash.toLowerCase()) {
-        return { outcome: 'duplicate' as const, number: existing.number, hash: existing.hash, status: existing.status, workflowId: existing.workflowId };
+        return {
+          outcome: 'duplicate' as const,
+          number: existing.number,
+          hash: existing.hash,
+          status: existing.status,
+          workflowId: existing.workflowId,
+        };
       }
       const entry = newEntry(submission);
       blocks.set(entry.number, entry);
@@ -111,7 +117,10 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
         const existing = blocks.get(submission.number);
         if (existing) {
           if (existing.hash.toLowerCase() !== submission.hash.toLowerCase()) {
-            reject('Conflict', `block ${submission.number} is already ${existing.status} with hash ${existing.hash}; reorg from ${submission.number} first to replace it`);
+            reject(
+              'Conflict',
+              `block ${submission.number} is already ${existing.status} with hash ${existing.hash}; reorg from ${submission.number} first to replace it`,
+            );
           }
           return;
         }
@@ -127,19 +136,19 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
 
   function newEntry(submission: BlockSubmission): BlockEntry {
     return {
-    number: submission.number,
-    hash: submission.hash,
-    parentHash: submission.parentHash,
-    timestamp: submission.timestamp,
-    segments: submission.segments ?? state.config.defaults.segments,
-    gpuClass: submission.gpuClass ?? state.config.defaults.gpuClass,
-    prover: submission.prover ?? state.config.defaults.prover,
-    input: submission.input ?? {},
-    status: 'queued',
-    incarnation: state.incarnations[submission.number] ?? 0,
-    workflowId: blockWorkflowIdFor(submission.number, state.incarnations[submission.number] ?? 0),
-    submittedAt: Date.now(),
-    deadlineAt: submission.timestamp !== undefined ? (submission.timestamp + state.config.slotSeconds) * 1000 : undefined,
+      number: submission.number,
+      hash: submission.hash,
+      parentHash: submission.parentHash,
+      timestamp: submission.timestamp,
+      segments: submission.segments ?? state.config.defaults.segments,
+      gpuClass: submission.gpuClass ?? state.config.defaults.gpuClass,
+      prover: submission.prover ?? state.config.defaults.prover,
+      input: submission.input ?? {},
+      status: 'queued',
+      incarnation: state.incarnations[submission.number] ?? 0,
+      workflowId: blockWorkflowIdFor(submission.number, state.incarnations[submission.number] ?? 0),
+      submittedAt: Date.now(),
+      deadlineAt: submission.timestamp !== undefined ? (submission.timestamp + state.config.slotSeconds) * 1000 : undefined,
     };
   }
 
@@ -183,7 +192,13 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       }
       dirty = true;
       // Cancelling the block workflow cancels its activities, which stops the running provers.
-      await Promise.all(running.map((entry) => getExternalWorkflowHandle(entry.workflowId).cancel().catch(() => undefined)));
+      await Promise.all(
+        running.map((entry) =>
+          getExternalWorkflowHandle(entry.workflowId)
+            .cancel()
+            .catch(() => undefined),
+        ),
+      );
       return { cancelled: running.map((entry) => entry.number), forgotten: affected.map((entry) => entry.number) };
     },
     {
@@ -193,7 +208,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
         if (state.finalizedHead !== null && body.fromNumber <= state.finalizedHead) {
           reject('Conflict', `cannot reorg from ${body.fromNumber}: blocks up to ${state.finalizedHead} are finalized and published`);
         }
-        if (publishing !== null && body.fromNumber <= publishing) reject('Conflict', `cannot reorg from ${body.fromNumber}: block ${publishing} is being published`);
+        if (publishing !== null && body.fromNumber <= publishing)
+          reject('Conflict', `cannot reorg from ${body.fromNumber}: block ${publishing} is being published`);
       },
     },
   );
@@ -205,7 +221,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       entry.incarnation += 1;
       entry.workflowId = blockWorkflowIdFor(number, entry.incarnation);
       entry.status = 'queued';
-      for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress'] as const) delete entry[key];
+      for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress'] as const)
+        delete entry[key];
       dirty = true;
       return { number, workflowId: entry.workflowId };
     },
@@ -213,7 +230,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       validator: (number) => {
         const entry = blocks.get(number);
         if (!entry) reject('NotFound', `block ${number} is not known to chain ${state.chainId}`);
-        else if (entry.status !== 'failed' && entry.status !== 'cancelled') reject('Conflict', `block ${number} is ${entry.status}; only failed or cancelled blocks can be retried`);
+        else if (entry.status !== 'failed' && entry.status !== 'cancelled')
+          reject('Conflict', `block ${number} is ${entry.status}; only failed or cancelled blocks can be retried`);
       },
     },
   );
@@ -266,7 +284,9 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       queued: numbersWith('queued'),
       proved: numbersWith('proved'),
       failed: [...numbersWith('failed'), ...numbersWith('cancelled')].sort((a, b) => a - b),
-      failures: entries.filter((entry) => entry.error !== undefined).map((entry) => ({ number: entry.number, error: entry.error as string })),
+      failures: entries
+        .filter((entry) => entry.error !== undefined)
+        .map((entry) => ({ number: entry.number, error: entry.error as string })),
       gaps,
     };
   }
@@ -396,7 +416,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   };
 
   const shouldContinueAsNew = (): boolean =>
-    workflowInfo().continueAsNewSuggested || (input.continueAsNewAfterBlocks !== undefined && acceptedThisRun >= input.continueAsNewAfterBlocks);
+    workflowInfo().continueAsNewSuggested ||
+    (input.continueAsNewAfterBlocks !== undefined && acceptedThisRun >= input.continueAsNewAfterBlocks);
 
   for (;;) {
     await condition(() => dirty || finalizationFailure !== undefined || shouldContinueAsNew());

@@ -46,7 +46,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? 7233;
   const namespace = options.namespace ?? 'default';
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace, '--log-level', options.logLevel ?? 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    options.logLevel ?? 'warn',
+  ];
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
@@ -88,7 +99,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (exited) throw new Error(`Temporal dev server exited during start-up (${exited}); see its output above. Is port ${port} already taken?`);
+    if (exited)
+      throw new Error(`Temporal dev server exited during start-up (${exited}); see its output above. Is port ${port} already taken?`);
     if (await answers(address, namespace)) break;
     if (Date.now() > deadline) {
       await stop();

@@ -42,10 +42,15 @@ if (knobs.failAttempts && request.attempt <= knobs.failAttempts) {
   process.stderr.write(`crashing on attempt ${request.attempt}\n`);
   process.exit(1);
 }
-if (knobs.sleepMs && (request.op === 'prove' || request.op === 'aggregate')) await new Promise((resolve) => setTimeout(resolve, knobs.sleepMs));
+if (knobs.sleepMs && (request.op === 'prove' || request.op === 'aggregate'))
+  await new Promise((resolve) => setTimeout(resolve, knobs.sleepMs));
 
 const leaf = (index) => ({ from: index, to: index + 1, digest: sha256(`seg|${chainId}|${number}|${hash}|${index}`) });
-const merge = (children) => ({ from: children[0].from, to: children.at(-1).to, digest: sha256(`agg|${children.map((c) => c.digest).join('|')}`) });
+const merge = (children) => ({
+  from: children[0].from,
+  to: children.at(-1).to,
+  digest: sha256(`agg|${children.map((c) => c.digest).join('|')}`),
+});
 // The same tree as domain/aggregation-tree.ts: groups of fanIn, a group of one carried up.
 const root = (count, fanIn) => {
   let nodes = Array.from({ length: count }, (_, i) => leaf(i));

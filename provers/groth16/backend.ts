@@ -90,22 +90,32 @@ export class Groth16Prover implements ProverBackend {
 
   async aggregate(request: AggregateRequest, context: ProverContext): Promise<Uint8Array> {
     const keys = await this.keys(context);
-    if (request.children.length > AGGREGATION_FAN_IN) throw new BadInputError(`groth16 aggregates at most ${AGGREGATION_FAN_IN} proofs, got ${request.children.length}`);
+    if (request.children.length > AGGREGATION_FAN_IN)
+      throw new BadInputError(`groth16 aggregates at most ${AGGREGATION_FAN_IN} proofs, got ${request.children.length}`);
     const children = request.children.map((bytes, i) => decodeJsonProof(bytes, ArtifactSchema, `child proof ${i}`));
     let expectedFrom = request.from;
     for (const [i, child] of children.entries()) {
       const range = rangeOf(child);
       if (range.from !== expectedFrom) throw new BadInputError(`child proofs are not contiguous at segment ${expectedFrom}`);
       expectedFrom = range.to;
-      if (!(await whileAlive(context, verifyTop(keys, child)))) throw new BadInputError(`child proof ${i} (segments ${range.from}-${range.to}) does not verify`);
+      if (!(await whileAlive(context, verifyTop(keys, child))))
+        throw new BadInputError(`child proof ${i} (segments ${range.from}-${range.to}) does not verify`);
     }
     if (expectedFrom !== request.to) throw new BadInputError(`child proofs end at ${expectedFrom}, expected ${request.to}`);
     const transitions = children.map(transitionOf);
     const pad = (values: bigint[]): string[] => [...values, ...Array<bigint>(AGGREGATION_FAN_IN - values.length).fill(0n)].map(String);
-    const input = { count: String(children.length), starts: pad(transitions.map((t) => t.start)), ends: pad(transitions.map((t) => t.end)) };
+    const input = {
+      count: String(children.length),
+      starts: pad(transitions.map((t) => t.start)),
+      ends: pad(transitions.map((t) => t.end)),
+    };
     // The circuit refuses children that do not chain: witness generation fails on its constraint.
-    const { proof, publicSignals } = await whileAlive(context, snarkjs.groth16.fullProve(input, keys.aggregate.wasm, keys.aggregate.zkey)).catch((error: unknown) => {
-      if (error instanceof Error && /Assert Failed|Error in template/.test(error.message)) throw new BadInputError(`child proofs do not chain: ${error.message}`);
+    const { proof, publicSignals } = await whileAlive(
+      context,
+      snarkjs.groth16.fullProve(input, keys.aggregate.wasm, keys.aggregate.zkey),
+    ).catch((error: unknown) => {
+      if (error instanceof Error && /Assert Failed|Error in template/.test(error.message))
+        throw new BadInputError(`child proofs do not chain: ${error.message}`);
       throw error;
     });
     return encodeJsonProof({ kind: 'aggregate', from: request.from, to: request.to, children, proof, publicSignals });
@@ -120,10 +130,13 @@ export class Groth16Prover implements ProverBackend {
       return { valid: false, reason: (error as Error).message };
     }
     const range = rangeOf(root);
-    if (range.from !== 0 || range.to !== request.segmentCount) return { valid: false, reason: `the proof covers segments ${range.from}-${range.to}, the block has ${request.segmentCount}` };
+    if (range.from !== 0 || range.to !== request.segmentCount)
+      return { valid: false, reason: `the proof covers segments ${range.from}-${range.to}, the block has ${request.segmentCount}` };
     const transition = transitionOf(root);
-    if (transition.start !== genesisValue(request.block.hash)) return { valid: false, reason: 'the proof does not start at the genesis state of this block' };
-    if (transition.end !== stateAfter(request.block.hash, request.segmentCount)) return { valid: false, reason: "the proof does not end at this block's final state" };
+    if (transition.start !== genesisValue(request.block.hash))
+      return { valid: false, reason: 'the proof does not start at the genesis state of this block' };
+    if (transition.end !== stateAfter(request.block.hash, request.segmentCount))
+      return { valid: false, reason: "the proof does not end at this block's final state" };
     const failure = await whileAlive(context, verifyTree(keys, root));
     return failure ? { valid: false, reason: failure } : { valid: true };
   }
@@ -169,7 +182,12 @@ async function verifyTree(keys: Groth16Keys, node: Artifact): Promise<string | u
     from = rangeOf(child).to;
   }
   if (from !== node.to) return `aggregate ${node.from}-${node.to}: children end at ${from}`;
-  if (count !== BigInt(node.children.length) || blockStart !== transitions[0].start || blockEnd !== transitions[transitions.length - 1].end || commitment !== chainCommitment(transitions)) {
+  if (
+    count !== BigInt(node.children.length) ||
+    blockStart !== transitions[0].start ||
+    blockEnd !== transitions[transitions.length - 1].end ||
+    commitment !== chainCommitment(transitions)
+  ) {
     return `aggregate ${node.from}-${node.to}: its public signals do not match its children`;
   }
   for (const child of node.children) {

@@ -49,7 +49,10 @@ export function groth16Keys(log: (message: string) => void): Promise<Groth16Keys
 async function prepareKeys(log: (message: string) => void): Promise<Groth16Keys> {
   const cache = groth16CacheDir();
   await mkdir(cache, { recursive: true });
-  const dirs = Object.fromEntries(CIRCUITS.map((name) => [name, path.join(cache, `${name}-${circuitId(name)}`)])) as Record<CircuitName, string>;
+  const dirs = Object.fromEntries(CIRCUITS.map((name) => [name, path.join(cache, `${name}-${circuitId(name)}`)])) as Record<
+    CircuitName,
+    string
+  >;
   if (!CIRCUITS.every((name) => existsSync(path.join(dirs[name], 'vkey.json')))) {
     await withLock(path.join(cache, '.lock'), log, async () => {
       const ptau = path.join(cache, `pot${POWER}.ptau`);
@@ -86,7 +89,12 @@ async function powersOfTau(target: string, log: (message: string) => void): Prom
   try {
     const curve = await snarkjs.curves.getCurveFromName('bn128');
     await snarkjs.powersOfTau.newAccumulator(curve, POWER, path.join(work, '0.ptau'));
-    await snarkjs.powersOfTau.contribute(path.join(work, '0.ptau'), path.join(work, '1.ptau'), 'prooflane local', randomBytes(32).toString('hex'));
+    await snarkjs.powersOfTau.contribute(
+      path.join(work, '0.ptau'),
+      path.join(work, '1.ptau'),
+      'prooflane local',
+      randomBytes(32).toString('hex'),
+    );
     await snarkjs.powersOfTau.preparePhase2(path.join(work, '1.ptau'), path.join(work, 'final.ptau'));
     await rename(path.join(work, 'final.ptau'), target);
   } finally {
@@ -102,14 +110,19 @@ async function buildCircuit(name: CircuitName, ptau: string, target: string, log
   try {
     const circom = require.resolve('circom2/cli.js');
     const nodeModules = path.dirname(path.dirname(require.resolve('circomlib/package.json')));
-    await execFileAsync(process.execPath, [circom, circuitSource(name), '--r1cs', '--wasm', '--O2', '-l', nodeModules, '-o', work], { maxBuffer: 16 * 1024 * 1024 }).catch(
-      (error: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`circom2 failed on ${name}.circom: ${error.stderr || error.stdout || error.message}`);
-      },
-    );
+    await execFileAsync(process.execPath, [circom, circuitSource(name), '--r1cs', '--wasm', '--O2', '-l', nodeModules, '-o', work], {
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`circom2 failed on ${name}.circom: ${error.stderr || error.stdout || error.message}`);
+    });
     const r1cs = path.join(work, `${name}.r1cs`);
     await snarkjs.zKey.newZKey(r1cs, ptau, path.join(work, 'initial.zkey'));
-    await snarkjs.zKey.contribute(path.join(work, 'initial.zkey'), path.join(work, `${name}.zkey`), 'prooflane local', randomBytes(32).toString('hex'));
+    await snarkjs.zKey.contribute(
+      path.join(work, 'initial.zkey'),
+      path.join(work, `${name}.zkey`),
+      'prooflane local',
+      randomBytes(32).toString('hex'),
+    );
     await rm(path.join(work, 'initial.zkey'));
     const vkey = await snarkjs.zKey.exportVerificationKey(path.join(work, `${name}.zkey`));
     // vkey.json last: its presence marks a complete folder.
@@ -134,7 +147,9 @@ async function withLock<T>(lock: string, log: (message: string) => void, work: (
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => 'NaN'));
       // An owner that died before writing its pid leaves a lock without one: old means abandoned.
-      const abandoned = Number.isInteger(owner) ? !isAlive(owner) : Date.now() - (await stat(lock).catch(() => ({ mtimeMs: 0 }))).mtimeMs > 30_000;
+      const abandoned = Number.isInteger(owner)
+        ? !isAlive(owner)
+        : Date.now() - (await stat(lock).catch(() => ({ mtimeMs: 0 }))).mtimeMs > 30_000;
       if (abandoned) {
         await rm(lock, { recursive: true, force: true });
         continue;

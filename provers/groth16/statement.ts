@@ -18,7 +18,12 @@ export interface Transition {
 
 /** The state after the first `segments` segments of the block (provers/stand-in-block.ts). */
 export function stateAfter(blockHash: string, segments: number): bigint {
-  return chainStateAfter(blockHash, segments, (value) => value, (state, transaction) => poseidon2([state, transaction]));
+  return chainStateAfter(
+    blockHash,
+    segments,
+    (value) => value,
+    (state, transaction) => poseidon2([state, transaction]),
+  );
 }
 
 /** h_0 = 0, h_{i+1} = Poseidon(h_i, start_i, end_i): the aggregation circuit's `commitment`. */

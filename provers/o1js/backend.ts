@@ -65,7 +65,10 @@ class ProverProcess {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const child = fork(path.join(__dirname, 'prover-process.ts'), [this.mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, 'prover-process.ts'), [this.mode], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child = child;
     this.ready = new Promise<void>((resolve, reject) => {
       child.on('message', (message: ProverReply | ProverStatus) => {
@@ -105,7 +108,11 @@ export class O1jsProver implements ProverBackend {
   }
 
   async proveSegment(request: SegmentRequest, context: ProverContext): Promise<Uint8Array> {
-    return Buffer.from(this.unwrap(await this.process(context).request({ op: 'chunk', blockHash: request.block.hash, index: request.index }, context)) as string);
+    return Buffer.from(
+      this.unwrap(
+        await this.process(context).request({ op: 'chunk', blockHash: request.block.hash, index: request.index }, context),
+      ) as string,
+    );
   }
 
   async aggregate(request: AggregateRequest, context: ProverContext): Promise<Uint8Array> {
@@ -115,7 +122,15 @@ export class O1jsProver implements ProverBackend {
   }
 
   async verify(request: VerifyRequest, context: ProverContext): Promise<Verdict> {
-    const reply = await this.process(context, 'verify').request({ op: 'verify', blockHash: request.block.hash, segmentCount: request.segmentCount, proof: Buffer.from(request.proof).toString('utf8') }, context);
+    const reply = await this.process(context, 'verify').request(
+      {
+        op: 'verify',
+        blockHash: request.block.hash,
+        segmentCount: request.segmentCount,
+        proof: Buffer.from(request.proof).toString('utf8'),
+      },
+      context,
+    );
     return this.unwrap(reply) as Verdict;
   }
 

@@ -50,5 +50,10 @@ export function genesisState(blockHash: string): Field {
 
 /** The state after the first `segments` segments of the block (computed outside the circuit). */
 export function stateAfter(blockHash: string, segments: number): Field {
-  return chainStateAfter(blockHash, segments, (value) => Field(value), (state, transaction) => Poseidon.hash([state, transaction]));
+  return chainStateAfter(
+    blockHash,
+    segments,
+    (value) => Field(value),
+    (state, transaction) => Poseidon.hash([state, transaction]),
+  );
 }

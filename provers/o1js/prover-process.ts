@@ -53,8 +53,13 @@ async function main(): Promise<void> {
           } catch (error) {
             return badInput(request.id, `child proof is not an o1js block proof: ${(error as Error).message}`);
           }
-          if (!left.publicInput.end.equals(right.publicInput.start).toBoolean()) return badInput(request.id, 'child proofs do not chain (left.end != right.start)');
-          const { proof } = await BlockProgram.merge(new Transition({ start: left.publicInput.start, end: right.publicInput.end }), left, right);
+          if (!left.publicInput.end.equals(right.publicInput.start).toBoolean())
+            return badInput(request.id, 'child proofs do not chain (left.end != right.start)');
+          const { proof } = await BlockProgram.merge(
+            new Transition({ start: left.publicInput.start, end: right.publicInput.end }),
+            left,
+            right,
+          );
           return { id: request.id, ok: true, result: JSON.stringify(proof.toJSON()) };
         }
         case 'verify': {
@@ -66,10 +71,18 @@ async function main(): Promise<void> {
           }
           const expected = [genesisState(request.blockHash).toString(), stateAfter(request.blockHash, request.segmentCount).toString()];
           if (JSON.stringify(json.publicInput) !== JSON.stringify(expected)) {
-            return { id: request.id, ok: true, result: { valid: false, reason: 'proof is not of this block’s transition (genesis → final state)' } };
+            return {
+              id: request.id,
+              ok: true,
+              result: { valid: false, reason: 'proof is not of this block’s transition (genesis → final state)' },
+            };
           }
           const valid = await verify(json as Parameters<typeof verify>[0], verificationKey).catch(() => false);
-          return { id: request.id, ok: true, result: valid ? { valid } : { valid, reason: 'the proof does not verify against the verification key' } };
+          return {
+            id: request.id,
+            ok: true,
+            result: valid ? { valid } : { valid, reason: 'the proof does not verify against the verification key' },
+          };
         }
       }
     })()

@@ -27,8 +27,16 @@ export class TestApi {
     return new TestApi(baseUrl);
   }
 
-  static async start(cluster: TestCluster, options: { apiKeys?: string[]; continueAsNewAfterBlocks?: number; bodyLimit?: string } = {}): Promise<TestApi> {
-    const chains = new ChainService({ client: cluster.client, settings: temporalSettings(), defaults: TEST_DEFAULTS, continueAsNewAfterBlocks: options.continueAsNewAfterBlocks });
+  static async start(
+    cluster: TestCluster,
+    options: { apiKeys?: string[]; continueAsNewAfterBlocks?: number; bodyLimit?: string } = {},
+  ): Promise<TestApi> {
+    const chains = new ChainService({
+      client: cluster.client,
+      settings: temporalSettings(),
+      defaults: TEST_DEFAULTS,
+      continueAsNewAfterBlocks: options.continueAsNewAfterBlocks,
+    });
     const app = createApp({ chains, apiKeys: options.apiKeys, bodyLimit: options.bodyLimit });
     const server = await new Promise<Server>((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -38,7 +46,12 @@ export class TestApi {
 
   // The body is whatever JSON the route answers (views, errors, metrics text); tests assert its shape.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any }> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -76,10 +89,14 @@ export class TestApi {
   }
 
   waitForChain(chainId: string, what: string, ready: (view: ChainView) => boolean, timeoutMs = 90_000): Promise<ChainView> {
-    return waitFor(what, async () => {
-      const view = await this.chain(chainId);
-      return ready(view) ? view : undefined;
-    }, timeoutMs);
+    return waitFor(
+      what,
+      async () => {
+        const view = await this.chain(chainId);
+        return ready(view) ? view : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   close(): Promise<void> {

@@ -69,9 +69,13 @@ export class TestCluster {
 
   /** A GPU pool as its own OS process (for kill tests); resolves once it polls. */
   async spawnGpuPool(gpuClass: GpuClass, gpus: number, identity: string): Promise<ChildProcess> {
-    const child = spawnTsProcess(path.join(REPO_ROOT, 'workers', 'gpu-worker.ts'), ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnTsProcess(
+      path.join(REPO_ROOT, 'workers', 'gpu-worker.ts'),
+      ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     this.processes.push(child);
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });

@@ -15,7 +15,12 @@ export async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[
   for (const event of history.events ?? []) {
     const id = String(event.eventId);
     if (event.activityTaskScheduledEventAttributes) {
-      scheduled.set(id, { type: event.activityTaskScheduledEventAttributes.activityType?.name ?? '', attempt: 0, identity: '', completed: false });
+      scheduled.set(id, {
+        type: event.activityTaskScheduledEventAttributes.activityType?.name ?? '',
+        attempt: 0,
+        identity: '',
+        completed: false,
+      });
     } else if (event.activityTaskStartedEventAttributes) {
       const run = scheduled.get(String(event.activityTaskStartedEventAttributes.scheduledEventId));
       if (run) {
