@@ -1,13 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { BadInputError, ProverFailedError, type ProverContext } from '../provers/backend';
+import type { ProverName } from '../domain/block';
+import { FailureTypes } from '../domain/failures';
+import { BadInputError, ProverFailedError, type ProverBackend, type ProverContext } from '../provers/backend';
+import type { ProverRegistry } from '../provers/registry';
 
-/** Failure types the workflow's retry policy knows about. */
-export const FailureTypes = {
-  BadInput: 'BadInput',
-  ProverFailed: 'ProverFailed',
-  VerificationFailed: 'VerificationFailed',
-} as const;
+/** The backend a task names; a worker that does not serve it refuses the task for good. */
+export function backendFor(provers: ProverRegistry, name: ProverName): ProverBackend {
+  const backend = provers.get(name);
+  if (!backend) throw ApplicationFailure.nonRetryable(`prover backend "${name}" is not served by this worker`, FailureTypes.BadInput);
+  return backend;
+}
 
 /**
  * Runs prover work inside an activity: the prover's progress becomes Temporal

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { GpuClassSchema, ProverNameSchema } from '../domain/block';
 import { ChainConfigSchema, ChainModeSchema } from '../domain/chain';
-import { temporalSettings } from '../infra/temporal/settings';
+import { temporalSettings } from '../config/temporal';
 import { createApp } from './app';
 import { ChainService } from './chains';
 

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { PublicationBatch } from '../activities/publisher';
+import type { PublicationBatch } from '../publishing/proof-publisher';
 import type { BlockView } from '../api/schemas';
 import { SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
 import { TestApi } from './support/api';

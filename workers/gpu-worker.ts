@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { FileArtifactStore } from '../activities/artifact-store';
-import { GpuSlots } from '../activities/gpu-slots';
-import { createGpuActivities } from '../activities';
+import { createGpuActivities } from '../activities/gpu';
+import { artifactStoreUri } from '../config/storage';
+import { temporalSettings } from '../config/temporal';
 import { GpuClassSchema, PROVER_NAMES, ProverNameSchema, type GpuClass } from '../domain/block';
 import { gpuTaskQueue } from '../domain/names';
-import { dataDir, temporalSettings } from '../infra/temporal/settings';
 import { defaultProverRegistry, type ProverRegistry } from '../provers/registry';
+import { createArtifactStore } from '../storage/factory';
+import { GpuSlots } from './gpu-slots';
 import { installRuntime } from './runtime';
 
 /**
@@ -23,7 +23,8 @@ export interface GpuWorkerOptions {
   namespace: string;
   gpuClass: GpuClass;
   gpus: number;
-  artifactsDir: string;
+  /** The artifact store's URI (see storage/factory.ts): the same store as the orchestration worker's. */
+  artifactStore: string;
   identity?: string;
   drainGraceMs?: number;
   /** The backends this node serves (default: all). */
@@ -43,7 +44,7 @@ export class GpuWorkerPool {
     if (provers.size === 0) throw new Error('a GPU worker must serve at least one prover backend');
     const activities = createGpuActivities({
       provers,
-      store: new FileArtifactStore(options.artifactsDir),
+      store: createArtifactStore(options.artifactStore),
       slots: new GpuSlots(options.gpus),
       identity,
     });
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     namespace: settings.namespace,
     gpuClass: gpuClass.data,
     gpus,
-    artifactsDir: path.join(dataDir(), 'artifacts'),
+    artifactStore: artifactStoreUri(),
     identity: values.identity,
     drainGraceMs: Number(values['drain-seconds']) * 1_000,
   });

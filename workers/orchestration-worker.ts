@@ -1,11 +1,11 @@
-import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { FileArtifactStore } from '../activities/artifact-store';
-import { FileProofPublisher } from '../activities/publisher';
-import { createOrchestrationActivities } from '../activities';
+import { createOrchestrationActivities } from '../activities/orchestration';
+import { artifactStoreUri, publisherUri } from '../config/storage';
+import { temporalSettings } from '../config/temporal';
 import { ORCHESTRATION_TASK_QUEUE } from '../domain/names';
-import { dataDir, temporalSettings } from '../infra/temporal/settings';
 import { defaultProverRegistry, type ProverRegistry } from '../provers/registry';
+import { createProofPublisher } from '../publishing/factory';
+import { createArtifactStore } from '../storage/factory';
 import { installRuntime } from './runtime';
 
 /**
@@ -15,9 +15,10 @@ import { installRuntime } from './runtime';
 export interface OrchestrationWorkerOptions {
   connection: NativeConnection;
   namespace: string;
-  artifactsDir: string;
-  /** Where finalized proofs are published (the file publisher's folder). */
-  publishedDir: string;
+  /** The artifact store's URI (see storage/factory.ts); GPU workers must name the same store. */
+  artifactStore: string;
+  /** Where finalized proofs are published: the proof publisher's URI (see publishing/factory.ts). */
+  publisher: string;
   /** A pre-built workflow bundle (tests, fast restarts); otherwise workflows/ is bundled at start. */
   workflowBundlePath?: string;
   provers?: ProverRegistry;
@@ -39,8 +40,8 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
     stickyQueueScheduleToStartTimeout: '3 seconds',
     activities: createOrchestrationActivities({
       provers: options.provers ?? defaultProverRegistry(),
-      store: new FileArtifactStore(options.artifactsDir),
-      publisher: new FileProofPublisher(options.publishedDir),
+      store: createArtifactStore(options.artifactStore),
+      publisher: createProofPublisher(options.publisher),
     }),
   });
 }
@@ -54,8 +55,8 @@ async function main(): Promise<void> {
     provers,
     connection,
     namespace: settings.namespace,
-    artifactsDir: path.join(dataDir(), 'artifacts'),
-    publishedDir: path.join(dataDir(), 'published'),
+    artifactStore: artifactStoreUri(),
+    publisher: publisherUri(),
     workflowBundlePath: process.env.PROOFLANE_WORKFLOW_BUNDLE,
   });
   console.log(`orchestration worker ${worker.options.identity} on queue ${ORCHESTRATION_TASK_QUEUE} (Temporal ${settings.address})`);

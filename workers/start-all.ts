@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DB_FILE } from '../infra/temporal/dev-server';
-import { dataDir } from '../infra/temporal/settings';
+import { dataDir } from '../config/storage';
 import { LocalSystem } from './local-system';
 
 /**

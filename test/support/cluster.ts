@@ -1,16 +1,16 @@
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlockJobInput, GpuClass } from '../../domain/block';
-import { blockWorkflowId, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../../domain/names';
-import { dataDir, temporalSettings } from '../../infra/temporal/settings';
+import { artifactStoreUri, dataDir, publisherUri } from '../../config/storage';
+import { temporalSettings } from '../../config/temporal';
+import { blockSearchAttributes, directBlockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../../domain/names';
 import { defaultProverRegistry, type ProverRegistry } from '../../provers/registry';
 import { GpuWorkerPool } from '../../workers/gpu-worker';
 import { createOrchestrationWorker } from '../../workers/orchestration-worker';
-import { spawnTsProcess, stopProcess } from '../../workers/processes';
+import { spawnTsProcess, stopProcess, untilReady } from '../../infra/processes';
 import type { blockProofWorkflow } from '../../workflows';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -41,8 +41,8 @@ export class TestCluster {
         await createOrchestrationWorker({
           connection: cluster.nativeConnection,
           namespace: temporalSettings().namespace,
-          artifactsDir: artifactsDir(),
-          publishedDir: publishedDir(),
+          artifactStore: artifactStoreUri(),
+          publisher: publisherUri(),
           provers: cluster.provers,
           workflowBundlePath: process.env.PROOFLANE_WORKFLOW_BUNDLE,
         }),
@@ -59,7 +59,7 @@ export class TestCluster {
       gpuClass,
       gpus,
       identity,
-      artifactsDir: artifactsDir(),
+      artifactStore: artifactStoreUri(),
       drainGraceMs: 1_000,
       provers,
     });
@@ -77,25 +77,16 @@ export class TestCluster {
       },
     );
     this.processes.push(child);
-    await new Promise<void>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        if (line.startsWith('GPU worker')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`GPU worker process ${identity} exited with ${code} before polling`)));
-    });
+    await untilReady(child, 'GPU worker', `GPU worker process ${identity}`);
     return child;
   }
 
   async startBlock(job: BlockJobInput): Promise<WorkflowHandle<typeof blockProofWorkflow>> {
     return this.client.workflow.start<typeof blockProofWorkflow>('blockProofWorkflow', {
       taskQueue: ORCHESTRATION_TASK_QUEUE,
-      workflowId: blockWorkflowId(job.chainId, job.number),
+      workflowId: directBlockWorkflowId(job.chainId, job.number),
       args: [job],
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
-        { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
-      ],
+      typedSearchAttributes: blockSearchAttributes(job.chainId, job.number, 'queued'),
     });
   }
 
@@ -117,10 +108,7 @@ export class TestCluster {
   }
 }
 
-export function artifactsDir(): string {
-  return path.join(dataDir(), 'artifacts');
-}
-
+/** The file publisher's folder of the test cluster (its default URI). */
 export function publishedDir(): string {
   return path.join(dataDir(), 'published');
 }

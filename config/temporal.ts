@@ -1,6 +1,4 @@
-import path from 'node:path';
-
-/** How every prooflane process finds Temporal and its data; the same variables everywhere. */
+/** How every prooflane process finds Temporal; the same variables everywhere. */
 export interface TemporalSettings {
   address: string;
   namespace: string;
@@ -18,9 +16,4 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
 
 export function workflowUiUrl(settings: TemporalSettings, workflowId: string): string {
   return `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
-
-/** Proof artifacts and the dev server's SQLite file live here (git-ignored). */
-export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.PROOFLANE_DATA_DIR ?? path.join(__dirname, '..', '..', 'data'));
 }

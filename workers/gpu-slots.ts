@@ -1,10 +1,12 @@
+import type { DeviceSlots } from '../activities/types';
+
 /**
  * The GPUs of one node; each task holds a device until it ends. A worker that serves one prover
  * backend takes at most one task per GPU, so a device is always free when its task starts. A
  * node that serves several backends polls one task queue per backend and may take more tasks
  * than it has GPUs: the extra tasks wait here, first come first served, heartbeating.
  */
-export class GpuSlots {
+export class GpuSlots implements DeviceSlots {
   private readonly free: number[];
   private readonly waiters: ((device: number) => void)[] = [];
 

@@ -1,0 +1,58 @@
+/**
+ * Every failure type prooflane raises, in one place: activities raise them, workflows decide
+ * on retries from them, the API maps the rejections among them to HTTP statuses. A failure's
+ * type travels as `ApplicationFailure.type`.
+ */
+export const FailureTypes = {
+  /** The block's input is wrong for its prover (or names a backend the worker does not serve). */
+  BadInput: 'BadInput',
+  /** The prover crashed or gave up; another attempt may succeed. */
+  ProverFailed: 'ProverFailed',
+  /** The block proof was produced but does not verify. */
+  VerificationFailed: 'VerificationFailed',
+  /** A block workflow was started with a job that does not fit the schema. */
+  InvalidBlockJob: 'InvalidBlockJob',
+  /** A block workflow's own failure, wrapping the cause that failed the block. */
+  BlockFailed: 'BlockFailed',
+  /** Another proof, or another hash, is already published for the block. */
+  PublicationConflict: 'PublicationConflict',
+  /** A chain refused a request: the request itself is malformed. */
+  InvalidRequest: 'InvalidRequest',
+  /** A chain refused a request: it contradicts the chain's state (a different hash, a finalized number). */
+  Conflict: 'Conflict',
+  /** A chain refused a request: it names a block the chain does not know. */
+  NotFound: 'NotFound',
+} as const;
+
+export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
+
+/**
+ * How often each failure is tried again:
+ * - `never`: retrying cannot change the outcome;
+ * - `limited`: another attempt may succeed, at most `maxAttempts` tries of the same work in all
+ *   (GPU tasks: the block workflow retries them as new tasks; local activities: Temporal's policy);
+ * Failures with no type (a lost worker, a timeout) are retried by Temporal as often as needed
+ * within the task's time budget: they are not the task's fault.
+ */
+export const RETRY_OF: Record<FailureType, 'never' | 'limited'> = {
+  BadInput: 'never',
+  ProverFailed: 'limited',
+  VerificationFailed: 'never',
+  InvalidBlockJob: 'never',
+  BlockFailed: 'never',
+  PublicationConflict: 'never',
+  InvalidRequest: 'never',
+  Conflict: 'never',
+  NotFound: 'never',
+};
+
+/** The failure types Temporal's retry policy must never retry (`nonRetryableErrorTypes`). */
+export const NEVER_RETRIED: FailureType[] = (Object.keys(RETRY_OF) as FailureType[]).filter((type) => RETRY_OF[type] === 'never');
+
+/** The failures a chain answers a request with; the API maps each to one HTTP status. */
+export const REJECTION_TYPES = [FailureTypes.InvalidRequest, FailureTypes.Conflict, FailureTypes.NotFound] as const;
+export type RejectionType = (typeof REJECTION_TYPES)[number];
+
+export function isRejectionType(type: string | null | undefined): type is RejectionType {
+  return (REJECTION_TYPES as readonly string[]).includes(type ?? '');
+}

@@ -1,0 +1,50 @@
+/**
+ * Where finalized block proofs go: an L1 contract, a DA layer, a proof registry, a message bus.
+ * The sequencer publishes strictly in block order and at most once per block: `publish` of a
+ * proof that is already out is recognised and answered with `alreadyPublished`, and a second,
+ * different proof for the same block is refused.
+ */
+export interface ProofPublisher {
+  publish(publication: Publication): Promise<PublishReceipt>;
+  /** The record published for a block, or undefined when none is. */
+  lookup(chainId: string, number: number): Promise<PublishedRecord | undefined>;
+}
+
+export interface Publication {
+  chainId: string;
+  number: number;
+  hash: string;
+  proofRef: string;
+}
+
+export interface PublishedRecord extends Publication {
+  publishedAt: number;
+}
+
+/** Consecutive blocks of one chain, ascending: what the sequencer finalizes in one go. */
+export interface PublicationBatch {
+  chainId: string;
+  proofs: Omit<Publication, 'chainId'>[];
+}
+
+export interface PublishReceipt {
+  publishedAt: number;
+  /** True when this exact proof had been published before (a retry after a crash). */
+  alreadyPublished: boolean;
+}
+
+/** Another proof, or another hash, is already published for this block: never overwritten. */
+export class ConflictingPublicationError extends Error {
+  override readonly name = 'ConflictingPublicationError';
+}
+
+/** The same block with the same proof: what makes a publication safe to repeat. */
+export function samePublication(a: Publication, b: Publication): boolean {
+  return a.chainId === b.chainId && a.number === b.number && a.hash.toLowerCase() === b.hash.toLowerCase() && a.proofRef === b.proofRef;
+}
+
+export function conflictWith(existing: PublishedRecord): ConflictingPublicationError {
+  return new ConflictingPublicationError(
+    `block ${existing.chainId}#${existing.number} was already published with hash ${existing.hash} and proof ${existing.proofRef}`,
+  );
+}

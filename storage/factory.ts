@@ -1,0 +1,17 @@
+import { folderOf, memoryInstance, portFromUri } from '../config/port-uri';
+import type { ArtifactStore } from './artifact-store';
+import { FileArtifactStore } from './file-artifact-store';
+import { MemoryArtifactStore } from './memory-artifact-store';
+
+const memoryStores = new Map<string, MemoryArtifactStore>();
+
+/**
+ * The artifact store a URI names: `file:///data/artifacts` (a folder, shared by every worker
+ * of a cluster) or `memory://name` (this process only; the same name gives the same store).
+ */
+export function createArtifactStore(uri: string): ArtifactStore {
+  return portFromUri<ArtifactStore>('artifact store', uri, {
+    'file:': (url) => new FileArtifactStore(folderOf(url)),
+    'memory:': (url) => memoryInstance(memoryStores, url, () => new MemoryArtifactStore()),
+  });
+}
