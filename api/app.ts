@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
+import { FailureTypes, type RejectionType } from '../domain/failures';
 import { ChainRejection, type ChainService } from './chains';
 import { ApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
@@ -35,10 +36,11 @@ class HttpError extends Error {
   }
 }
 
-const STATUS_OF: Record<ChainRejection['kind'], [number, ErrorCode]> = {
-  invalid: [400, 'invalid_request'],
-  conflict: [409, 'conflict'],
-  not_found: [404, 'not_found'],
+/** The one table from a chain's rejections to HTTP statuses and error codes. */
+const STATUS_OF: Record<RejectionType, [number, ErrorCode]> = {
+  [FailureTypes.InvalidRequest]: [400, 'invalid_request'],
+  [FailureTypes.Conflict]: [409, 'conflict'],
+  [FailureTypes.NotFound]: [404, 'not_found'],
 };
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
@@ -168,7 +170,7 @@ export function createApp(options: ApiOptions): express.Express {
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof HttpError) return sendError(res, error);
     if (error instanceof ChainRejection) {
-      const [status, code] = STATUS_OF[error.kind];
+      const [status, code] = STATUS_OF[error.type];
       return sendError(res, new HttpError(status, code, error.message));
     }
     const bodyError = error as { type?: string; status?: number; message?: string };

@@ -1,27 +1,28 @@
 import { Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BlockProofResult } from '../domain/block';
+import { workflowUiUrl, type TemporalSettings } from '../config/temporal';
 import type { BlockEntry, BlockSubmission, ChainConfig, ChainConfigBody, ReorgBody, SubmitResult } from '../domain/chain';
-import { blockWorkflowId, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
-import { workflowUiUrl, type TemporalSettings } from '../infra/temporal/settings';
+import { FailureTypes, isRejectionType, type RejectionType } from '../domain/failures';
+import { finalizedBlockQuery, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
 import type { chainSequencerWorkflow, SequencerInput } from '../workflows/sequencer';
 import {
   blockEntryQuery,
   blockProgressQuery,
   chainSnapshotQuery,
   configureChainUpdate,
-  RejectionTypes,
   reorgUpdate,
   retryBlockUpdate,
   setPausedUpdate,
   submitBlockUpdate,
 } from '../workflows/definitions';
+import { KeyedLimiter } from './keyed-limiter';
 import type { BlockView, ChainView } from './schemas';
 
-/** A request the chain refused; `kind` maps to an HTTP status. */
+/** A request the chain refused; its failure type maps to one HTTP status (api/app.ts). */
 export class ChainRejection extends Error {
   constructor(
-    readonly kind: 'invalid' | 'conflict' | 'not_found',
+    readonly type: RejectionType,
     message: string,
   ) {
     super(message);
@@ -35,36 +36,8 @@ export interface ChainServiceOptions {
   defaults: ChainConfig;
   /** Forces the sequencer to continue-as-new after this many blocks (tests); else Temporal decides. */
   continueAsNewAfterBlocks?: number;
-}
-
-/**
- * At most `limit` calls at once per key, the rest wait their turn. A burst of hundreds of
- * concurrent updates to one sequencer made its workflow tasks time out and updates fail;
- * a few in flight per chain keeps it busy without that.
- */
-class KeyedLimiter {
-  private readonly active = new Map<string, number>();
-  private readonly waiting = new Map<string, (() => void)[]>();
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(key: string, call: () => Promise<T>): Promise<T> {
-    if ((this.active.get(key) ?? 0) >= this.limit) {
-      await new Promise<void>((resolve) => this.waiting.set(key, [...(this.waiting.get(key) ?? []), resolve]));
-    }
-    this.active.set(key, (this.active.get(key) ?? 0) + 1);
-    try {
-      return await call();
-    } finally {
-      const next = this.waiting.get(key)?.shift();
-      this.active.set(key, (this.active.get(key) ?? 1) - 1);
-      if (next) next();
-      else if (this.active.get(key) === 0) {
-        this.active.delete(key);
-        this.waiting.delete(key);
-      }
-    }
-  }
+  /** Finalized blocks each sequencer keeps in its window (tests); else the sequencer's default. */
+  finalizedKept?: number;
 }
 
 /** Everything the API asks of Temporal, through the client only. */
@@ -106,11 +79,12 @@ export class ChainService {
   async block(chainId: string, number: number): Promise<BlockView> {
     const entry = await translate(() => this.sequencer(chainId).query(blockEntryQuery, number));
     if (entry) return this.viewOf(chainId, entry);
-    // Long-finalized blocks leave the sequencer's window; their workflow still holds the result.
+    // Long-finalized blocks leave the sequencer's window; their workflow still holds the result. The
+    // finalized incarnation is found by its search attributes, so retried and reorged blocks are too.
     const snapshot = await this.chain(chainId);
     if (snapshot.finalizedHead !== null && number <= snapshot.finalizedHead) {
-      const workflowId = blockWorkflowId(chainId, number);
-      try {
+      for await (const execution of this.options.client.workflow.list({ query: finalizedBlockQuery(chainId, number), pageSize: 1 })) {
+        const workflowId = execution.workflowId;
         const result: BlockProofResult = await this.options.client.workflow.getHandle(workflowId).result();
         return {
           chainId,
@@ -122,11 +96,9 @@ export class ChainService {
           proof: { ref: result.proofRef, verified: result.verified },
           timings: { provingMs: result.timings.criticalPathMs, overheadMs: result.timings.overheadMs },
         };
-      } catch {
-        // retried or gone past retention: unknown here
       }
     }
-    throw new ChainRejection('not_found', `block ${number} is not known to chain ${chainId}`);
+    throw new ChainRejection(FailureTypes.NotFound, `block ${number} is not known to chain ${chainId}`);
   }
 
   private async viewOf(chainId: string, entry: BlockEntry): Promise<BlockView> {
@@ -179,6 +151,7 @@ export class ChainService {
       chainId,
       config: this.options.defaults,
       continueAsNewAfterBlocks: this.options.continueAsNewAfterBlocks,
+      finalizedKept: this.options.finalizedKept,
     };
     const operation = new WithStartWorkflowOperation<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
       workflowId: sequencerWorkflowId(chainId),
@@ -200,17 +173,11 @@ async function translate<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      throw new ChainRejection('not_found', 'chain not found: configure it with PUT or submit a block first');
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      const kind = (
-        {
-          [RejectionTypes.InvalidRequest]: 'invalid',
-          [RejectionTypes.Conflict]: 'conflict',
-          [RejectionTypes.NotFound]: 'not_found',
-        } as const
-      )[error.cause.type as keyof typeof RejectionTypes];
-      if (kind) throw new ChainRejection(kind, error.cause.message);
+    if (error instanceof WorkflowNotFoundError) {
+      throw new ChainRejection(FailureTypes.NotFound, 'chain not found: configure it with PUT or submit a block first');
+    }
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isRejectionType(error.cause.type)) {
+      throw new ChainRejection(error.cause.type, error.cause.message);
     }
     throw error;
   }

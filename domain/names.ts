@@ -1,5 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { GpuClass, ProverName } from './block';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { BlockStatus, GpuClass, ProverName } from './block';
 
 /** Workflows and light activities (plan, verify, publish) run here. */
 export const ORCHESTRATION_TASK_QUEUE = 'prooflane-orchestration';
@@ -12,9 +12,29 @@ export function gpuTaskQueue(gpuClass: GpuClass, prover: ProverName): string {
   return `prooflane-gpu-${gpuClass}-${prover}`;
 }
 
-/** Deterministic ids: a block is never proved twice by accident. */
-export function blockWorkflowId(chainId: string, number: number): string {
-  return `block-${chainId}-${number}`;
+/**
+ * The one rule for a chain block's workflow id. Deterministic, so a block is never proved twice
+ * by accident; each retry or reorg of the same number is a new incarnation with its own id
+ * (`block-<chain>-<n>`, then `block-<chain>-<n>.r1`, `.r2`, ...), so a new attempt never collides
+ * with one still winding down.
+ */
+export function blockWorkflowId(chainId: string, number: number, incarnation = 0): string {
+  const first = `block-${chainId}-${number}`;
+  return incarnation === 0 ? first : `${first}.r${incarnation}`;
+}
+
+/** A block proved directly (`npm run prove`), outside any chain: its own id space, never a chain block's. */
+export function directBlockWorkflowId(chainId: string, number: number): string {
+  return `prove-${chainId}-${number}`;
+}
+
+/**
+ * The visibility query that finds the finalized incarnation of a chain block, whatever its id
+ * (used for blocks that have left their sequencer's window). `chainId` is schema-checked
+ * (`[a-z0-9-]`), so it cannot break out of the quotes.
+ */
+export function finalizedBlockQuery(chainId: string, number: number): string {
+  return `WorkflowType = 'blockProofWorkflow' AND ChainId = '${chainId}' AND BlockNumber = ${number} AND BlockStatus = 'finalized'`;
 }
 
 export function sequencerWorkflowId(chainId: string): string {
@@ -36,3 +56,12 @@ export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<keyof typeof SEARCH_ATTRIBUTES, 
   BlockStatus: 'Keyword',
   DeadlineMissed: 'Bool',
 };
+
+/** A block workflow's search attributes at start: which chain and number it proves, and its status. */
+export function blockSearchAttributes(chainId: string, number: number, status: BlockStatus): SearchAttributePair[] {
+  return [
+    { key: SEARCH_ATTRIBUTES.ChainId, value: chainId },
+    { key: SEARCH_ATTRIBUTES.BlockNumber, value: number },
+    { key: SEARCH_ATTRIBUTES.BlockStatus, value: status },
+  ];
+}

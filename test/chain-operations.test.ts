@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestApi } from './support/api';
 import { publishedDir, TestCluster, uniqueChain, waitFor } from './support/cluster';
+import { blockWorkflowId, sequencerWorkflowId } from '../domain/names';
 
 describe('chain operations over HTTP', () => {
   let cluster: TestCluster;
@@ -174,12 +175,51 @@ describe('sequencer continue-as-new', () => {
     await api.waitForChain(chainId, 'all 12 blocks to finalize', (view) => view.finalizedHead === 11);
 
     const sequencerRuns: string[] = [];
-    for await (const run of cluster.client.workflow.list({ query: `WorkflowId = 'chain-${chainId}'` })) sequencerRuns.push(run.runId);
+    for await (const run of cluster.client.workflow.list({ query: `WorkflowId = '${sequencerWorkflowId(chainId)}'` }))
+      sequencerRuns.push(run.runId);
     expect(sequencerRuns.length).toBeGreaterThanOrEqual(4);
     const blockRuns: string[] = [];
     for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` }))
       blockRuns.push(run.workflowId);
-    expect(blockRuns.sort()).toEqual(Array.from({ length: 12 }, (_, n) => `block-${chainId}-${n}`).sort());
+    expect(blockRuns.sort()).toEqual(Array.from({ length: 12 }, (_, n) => blockWorkflowId(chainId, n)).sort());
     expect(readdirSync(path.join(publishedDir(), chainId))).toHaveLength(12);
+  });
+});
+
+describe('blocks that have left the sequencer window', () => {
+  let cluster: TestCluster;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    await cluster.addGpuPool('h100', 4, 'h100-node');
+    // The sequencer keeps one finalized block, so older ones are answered from their workflows.
+    api = await TestApi.start(cluster, { finalizedKept: 1 });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await cluster?.close();
+  });
+
+  it('still finds a retried block by its finalized incarnation', async () => {
+    const chainId = uniqueChain('window');
+    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0 });
+    // Block 0 waits for an a100 node that does not exist yet; an operator cancels it, then retries it.
+    await api.submit(chainId, 0, { gpuClass: 'a100' });
+    await api.waitForChain(chainId, 'block 0 to start', (view) => view.inFlight.includes(0));
+    const first = await api.block(chainId, 0);
+    await cluster.client.workflow.getHandle(first.workflowId).cancel();
+    await api.waitForChain(chainId, 'block 0 to be cancelled', (view) => view.failed.includes(0));
+    await cluster.addGpuPool('a100', 2, 'a100-node');
+    const retry = await api.retry(chainId, 0);
+    expect(retry.workflowId).toBe(blockWorkflowId(chainId, 0, 1));
+    for (const number of [1, 2]) expect((await api.submit(chainId, number)).status).toBe(202);
+    await api.waitUntilFinalized(chainId, 2);
+
+    const block = await api.block(chainId, 0);
+    expect(block).toMatchObject({ number: 0, status: 'finalized', workflowId: retry.workflowId, proof: { verified: true } });
+    expect(block.uiUrl).toContain(encodeURIComponent(retry.workflowId));
+    expect((await api.request('GET', `/v1/chains/${chainId}/blocks/3`)).status).toBe(404);
   });
 });

@@ -1,14 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { BlockProofResult } from '../domain/block';
+import { blockWorkflowId } from '../domain/names';
 import { LocalSystem } from '../workers/local-system';
 import type { blockProofWorkflow } from '../workflows';
 import { activityRuns } from './support/history';
 import { TestApi } from './support/api';
 import { waitFor } from './support/cluster';
-import { freePort } from './support/ports';
 
 /**
  * Faults against real processes: a Temporal dev server on a SQLite file, an orchestration
@@ -23,33 +22,27 @@ interface Harness {
 }
 
 async function startSystem(): Promise<Harness> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'prooflane-faults-'));
-  const system = await LocalSystem.start({
-    server: { port: await freePort(), headless: true, dbFile: path.join(dir, 'temporal.db'), logLevel: 'error', stdio: 'ignore' },
-    apiPort: await freePort(),
-    dataDir: path.join(dir, 'data'),
-    env: { PROOFLANE_LOG_LEVEL: 'ERROR', PROOFLANE_WORKFLOW_BUNDLE: process.env.PROOFLANE_WORKFLOW_BUNDLE },
-    quiet: true,
+  const system = await LocalSystem.startTemporary({
+    name: 'faults',
+    env: { PROOFLANE_WORKFLOW_BUNDLE: process.env.PROOFLANE_WORKFLOW_BUNDLE },
   });
   let connection = await Connection.connect({ address: system.server.address });
   const harness: Harness = {
     system,
     api: TestApi.forUrl(system.apiUrl),
     client: new Client({ connection }),
-    dataDir: path.join(dir, 'data'),
+    dataDir: system.dataDir,
     close: async () => {
       await connection.close();
       await system.stop();
     },
   };
   // After a server restart the client reconnects through a fresh connection.
-  const restart = system.restartServer.bind(system);
-  system.restartServer = async (signal) => {
-    await restart(signal);
+  system.onServerRestart(async (server) => {
     await connection.close().catch(() => undefined);
-    connection = await Connection.connect({ address: system.server.address });
+    connection = await Connection.connect({ address: server.address });
     harness.client = new Client({ connection });
-  };
+  });
   return harness;
 }
 
@@ -170,7 +163,7 @@ describe('faults against real processes', () => {
     const blockRuns: string[] = [];
     for await (const run of h.client.workflow.list({ query: `ChainId = 'server' AND WorkflowType = 'blockProofWorkflow'` }))
       blockRuns.push(run.workflowId);
-    expect(blockRuns.sort()).toEqual(Array.from({ length: 20 }, (_, n) => `block-server-${n}`).sort());
+    expect(blockRuns.sort()).toEqual(Array.from({ length: 20 }, (_, n) => blockWorkflowId('server', n)).sort());
   });
 
   it('the API killed and restarted: no accepted block is lost; a client retry gets 200, not a second proof', async () => {

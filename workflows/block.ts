@@ -13,8 +13,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { GpuActivities, OrchestrationActivities, ProverTask } from '../activities';
-import { buildAggregationTree, treeDepth, type TreeNode } from '../domain/aggregation-tree';
+import type { GpuActivities, OrchestrationActivities, ProverTask } from '../activities/types';
+import { aggregationNodes, buildAggregationTree, treeDepth } from '../domain/aggregation-tree';
+import type { TreeNode } from '../domain/aggregation-tree';
 import {
   aggregationPriority,
   BlockJobSchema,
@@ -29,17 +30,10 @@ import {
   type SegmentTiming,
   type WorkReceipt,
 } from '../domain/block';
-import { gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
+import { FailureTypes, NEVER_RETRIED } from '../domain/failures';
+import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal } from './definitions';
 
-const NON_RETRYABLE = ['BadInput', 'VerificationFailed'];
-
-/**
- * Retry budgets: Temporal retries a task whose worker was lost (heartbeat timeout, drain) as
- * often as needed within `taskTimeoutMs`; prover errors are not retried by Temporal but here,
- * each as a new task, at most `maxAttempts` times in all. Losing workers never spends the
- * budget for prover errors, and a prover that keeps failing fails the block.
- */
 /** Attempt numbers of a hedge copy start here, so a prover sees it as a different try. */
 const HEDGE_ATTEMPT_OFFSET = 1000;
 
@@ -64,14 +58,14 @@ function median(values: number[]): number {
 }
 
 function isProverError(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'ProverFailed';
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureTypes.ProverFailed;
 }
 
 // Plan and verify are light and run beside the workflow as local activities: no task queue
 // round trip and no extra workflow task each, which is most of a block's orchestration cost.
 const orchestration = proxyLocalActivities<OrchestrationActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '200 ms', maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '200 ms', maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NEVER_RETRIED },
 });
 
 interface AggregationTiming {
@@ -87,7 +81,7 @@ interface AggregationTiming {
 export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockProofResult> {
   const parsed = BlockJobSchema.safeParse(rawJob);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid block job: ${describeIssues(parsed.error)}`, 'InvalidBlockJob');
+    throw ApplicationFailure.nonRetryable(`invalid block job: ${describeIssues(parsed.error)}`, FailureTypes.InvalidBlockJob);
   }
   const job: BlockJob = parsed.data;
   const block = { chainId: job.chainId, number: job.number, hash: job.hash };
@@ -115,11 +109,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     attributes.get(SEARCH_ATTRIBUTES.BlockNumber) !== job.number ||
     attributes.get(SEARCH_ATTRIBUTES.BlockStatus) !== 'proving'
   ) {
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
-      { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
-      { key: SEARCH_ATTRIBUTES.BlockStatus, value: 'proving' },
-    ]);
+    upsertSearchAttributes(blockSearchAttributes(job.chainId, job.number, 'proving'));
   }
   const deadlineWatch = watchDeadline(job.deadlineAt);
 
@@ -151,13 +141,19 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       backoffCoefficient: 2,
       maximumInterval: '10 seconds',
       // No maximumAttempts: unlimited, bounded by scheduleToCloseTimeout.
-      nonRetryableErrorTypes: [...NON_RETRYABLE, 'ProverFailed'],
+      nonRetryableErrorTypes: [...NEVER_RETRIED, FailureTypes.ProverFailed],
     },
   });
   const segmentTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
   const aggregationTasks = proxyActivities<GpuActivities>(gpuOptions(aggregationPriority(job.options.priorityKey)));
 
-  /** Runs a prover task, retrying prover errors as new tasks within the budget. */
+  /**
+   * Runs a prover task, retrying prover errors as new tasks within the budget. Retry budgets:
+   * Temporal retries a task whose worker was lost (heartbeat timeout, drain) as often as needed
+   * within `taskTimeoutMs`; prover errors are not retried by Temporal but here, each as a new
+   * task, at most `maxAttempts` times in all. Losing workers never spends the budget for prover
+   * errors, and a prover that keeps failing fails the block.
+   */
   const withProverRetries = async <T>(run: (priorAttempts: number) => Promise<T>): Promise<{ value: T; proverRetries: number }> => {
     for (let proverRetries = 0; ; proverRetries += 1) {
       try {
@@ -173,7 +169,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const plan = await orchestration.planBlock({ ...task, requestedSegments: job.segments, defaultFanIn: job.options.fanIn });
     progress.segments.total = plan.segmentCount;
     const tree = buildAggregationTree(plan.segmentCount, plan.fanIn);
-    progress.aggregation.total = countAggregations(tree);
+    progress.aggregation.total = aggregationNodes(tree).length;
 
     const segmentTimings: SegmentTiming[] = [];
     const aggregationTimings: AggregationTiming[] = [];
@@ -262,7 +258,10 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       fanIn: plan.fanIn,
     });
     if (!verdict.valid) {
-      throw ApplicationFailure.nonRetryable(`block proof failed verification: ${verdict.reason ?? 'invalid'}`, 'VerificationFailed');
+      throw ApplicationFailure.nonRetryable(
+        `block proof failed verification: ${verdict.reason ?? 'invalid'}`,
+        FailureTypes.VerificationFailed,
+      );
     }
 
     const startedAt = workflowInfo().startTime.getTime();
@@ -305,7 +304,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     setStatus('failed');
     progress.error = describe(error);
     await settle({ outcome: 'failed', error: progress.error });
-    throw ApplicationFailure.nonRetryable(`block ${job.chainId}#${job.number} failed: ${progress.error}`, 'BlockFailed');
+    throw ApplicationFailure.nonRetryable(`block ${job.chainId}#${job.number} failed: ${progress.error}`, FailureTypes.BlockFailed);
   }
 }
 
@@ -321,10 +320,6 @@ function watchDeadline(deadlineAt: number | undefined): { stop(): void } {
     .then(() => upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeadlineMissed, value: true }]))
     .catch(() => undefined); // stopped: the block ended in time
   return { stop: () => scope.cancel() };
-}
-
-function countAggregations(node: TreeNode): number {
-  return node.kind === 'segment' ? 0 : 1 + node.children.reduce((sum, child) => sum + countAggregations(child), 0);
 }
 
 function summarizeLevels(timings: AggregationTiming[]): AggregationLevelTiming[] {

@@ -19,10 +19,3 @@ export const setPausedUpdate = defineUpdate<ChainSnapshot, [boolean]>('setPaused
 
 export const chainSnapshotQuery = defineQuery<ChainSnapshot>('chainSnapshot');
 export const blockEntryQuery = defineQuery<BlockEntry | null, [number]>('blockEntry');
-
-/** Failure types the API maps to HTTP statuses. */
-export const RejectionTypes = {
-  InvalidRequest: 'InvalidRequest',
-  Conflict: 'Conflict',
-  NotFound: 'NotFound',
-} as const;

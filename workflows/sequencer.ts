@@ -10,7 +10,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OrchestrationActivities } from '../activities';
+import type { OrchestrationActivities } from '../activities/types';
 import { describeIssues, segmentPriority, type BlockJobInput } from '../domain/block';
 import {
   applyChainConfig,
@@ -24,7 +24,8 @@ import {
   type ChainSnapshot,
   type ChainState,
 } from '../domain/chain';
-import { blockWorkflowId, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../domain/names';
+import { FailureTypes, NEVER_RETRIED, type RejectionType } from '../domain/failures';
+import { blockSearchAttributes, blockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
 import { blockProofWorkflow } from './block';
 import {
   blockEntryQuery,
@@ -32,7 +33,6 @@ import {
   blockSettledSignal,
   chainSnapshotQuery,
   configureChainUpdate,
-  RejectionTypes,
   reorgUpdate,
   retryBlockUpdate,
   setPausedUpdate,
@@ -46,6 +46,8 @@ export interface SequencerInput {
   state?: ChainState;
   /** Continue-as-new after this many accepted blocks (tests); otherwise when Temporal suggests it. */
   continueAsNewAfterBlocks?: number;
+  /** Finalized blocks kept in state (default FINALIZED_KEPT); tests make it small to push blocks out of the window. */
+  finalizedKept?: number;
 }
 
 /** Finalized blocks kept in state for idempotent resubmission and views; older ones live on in their workflows. */
@@ -57,7 +59,7 @@ const PUBLICATION_BATCH = 64;
 const publisher = proxyActivities<OrchestrationActivities>({
   taskQueue: ORCHESTRATION_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['BadInput'] },
+  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', nonRetryableErrorTypes: NEVER_RETRIED },
 });
 
 /**
@@ -85,8 +87,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
 
   // Temporal delivers buffered updates as soon as their handler is set, so everything the
   // handlers use is declared before them (helpers below are hoisted function declarations).
-  function reject(type: keyof typeof RejectionTypes, message: string): never {
-    throw ApplicationFailure.nonRetryable(message, RejectionTypes[type]);
+  function reject(type: RejectionType, message: string): never {
+    throw ApplicationFailure.nonRetryable(message, type);
   }
 
   // ---- submissions -------------------------------------------------------------------------
@@ -113,22 +115,22 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     {
       validator: (submission) => {
         const parsed = BlockSubmissionSchema.safeParse(submission);
-        if (!parsed.success) reject('InvalidRequest', `invalid block: ${describeIssues(parsed.error)}`);
+        if (!parsed.success) reject(FailureTypes.InvalidRequest, `invalid block: ${describeIssues(parsed.error)}`);
         const existing = blocks.get(submission.number);
         if (existing) {
           if (existing.hash.toLowerCase() !== submission.hash.toLowerCase()) {
             reject(
-              'Conflict',
+              FailureTypes.Conflict,
               `block ${submission.number} is already ${existing.status} with hash ${existing.hash}; reorg from ${submission.number} first to replace it`,
             );
           }
           return;
         }
         if (state.finalizedHead !== null && submission.number <= state.finalizedHead) {
-          reject('Conflict', `block ${submission.number} is at or below the finalized head ${state.finalizedHead}`);
+          reject(FailureTypes.Conflict, `block ${submission.number} is at or below the finalized head ${state.finalizedHead}`);
         }
         if (state.config.startNumber !== undefined && submission.number < state.config.startNumber) {
-          reject('Conflict', `block ${submission.number} is below the chain's start number ${state.config.startNumber}`);
+          reject(FailureTypes.Conflict, `block ${submission.number} is below the chain's start number ${state.config.startNumber}`);
         }
       },
     },
@@ -146,7 +148,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       input: submission.input ?? {},
       status: 'queued',
       incarnation: state.incarnations[submission.number] ?? 0,
-      workflowId: blockWorkflowIdFor(submission.number, state.incarnations[submission.number] ?? 0),
+      workflowId: blockWorkflowId(state.chainId, submission.number, state.incarnations[submission.number] ?? 0),
       submittedAt: Date.now(),
       deadlineAt: submission.timestamp !== undefined ? (submission.timestamp + state.config.slotSeconds) * 1000 : undefined,
     };
@@ -164,10 +166,10 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     {
       validator: (body) => {
         const parsed = ChainConfigBodySchema.safeParse(body);
-        if (!parsed.success) reject('InvalidRequest', `invalid chain configuration: ${describeIssues(parsed.error)}`);
+        if (!parsed.success) reject(FailureTypes.InvalidRequest, `invalid chain configuration: ${describeIssues(parsed.error)}`);
         const startNumber = parsed.data?.startNumber;
         if (startNumber !== undefined && state.finalizedHead !== null && startNumber !== state.config.startNumber) {
-          reject('Conflict', 'startNumber cannot change once blocks have been finalized');
+          reject(FailureTypes.Conflict, 'startNumber cannot change once blocks have been finalized');
         }
       },
     },
@@ -204,12 +206,15 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     {
       validator: (body) => {
         const parsed = ReorgBodySchema.safeParse(body);
-        if (!parsed.success) reject('InvalidRequest', `invalid reorg: ${describeIssues(parsed.error)}`);
+        if (!parsed.success) reject(FailureTypes.InvalidRequest, `invalid reorg: ${describeIssues(parsed.error)}`);
         if (state.finalizedHead !== null && body.fromNumber <= state.finalizedHead) {
-          reject('Conflict', `cannot reorg from ${body.fromNumber}: blocks up to ${state.finalizedHead} are finalized and published`);
+          reject(
+            FailureTypes.Conflict,
+            `cannot reorg from ${body.fromNumber}: blocks up to ${state.finalizedHead} are finalized and published`,
+          );
         }
         if (publishing !== null && body.fromNumber <= publishing)
-          reject('Conflict', `cannot reorg from ${body.fromNumber}: block ${publishing} is being published`);
+          reject(FailureTypes.Conflict, `cannot reorg from ${body.fromNumber}: block ${publishing} is being published`);
       },
     },
   );
@@ -219,7 +224,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     (number) => {
       const entry = blocks.get(number) as BlockEntry;
       entry.incarnation += 1;
-      entry.workflowId = blockWorkflowIdFor(number, entry.incarnation);
+      entry.workflowId = blockWorkflowId(state.chainId, number, entry.incarnation);
       entry.status = 'queued';
       for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress'] as const)
         delete entry[key];
@@ -229,9 +234,9 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     {
       validator: (number) => {
         const entry = blocks.get(number);
-        if (!entry) reject('NotFound', `block ${number} is not known to chain ${state.chainId}`);
+        if (!entry) reject(FailureTypes.NotFound, `block ${number} is not known to chain ${state.chainId}`);
         else if (entry.status !== 'failed' && entry.status !== 'cancelled')
-          reject('Conflict', `block ${number} is ${entry.status}; only failed or cancelled blocks can be retried`);
+          reject(FailureTypes.Conflict, `block ${number} is ${entry.status}; only failed or cancelled blocks can be retried`);
       },
     },
   );
@@ -257,10 +262,6 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
 
   setHandler(chainSnapshotQuery, () => snapshot());
   setHandler(blockEntryQuery, (number) => blocks.get(number) ?? null);
-
-  function blockWorkflowIdFor(number: number, incarnation: number): string {
-    return incarnation === 0 ? blockWorkflowId(state.chainId, number) : `${blockWorkflowId(state.chainId, number)}.r${incarnation}`;
-  }
 
   function snapshot(): ChainSnapshot {
     const entries = [...blocks.values()].sort((a, b) => a.number - b.number);
@@ -319,11 +320,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
         args: [job],
         // Blocks keep proving across this workflow's continue-as-new and report back by signal.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.ChainId, value: state.chainId },
-          { key: SEARCH_ATTRIBUTES.BlockNumber, value: entry.number },
-          { key: SEARCH_ATTRIBUTES.BlockStatus, value: 'proving' },
-        ],
+        typedSearchAttributes: blockSearchAttributes(state.chainId, entry.number, 'proving'),
       });
     } catch (error) {
       if (blocks.get(entry.number) === entry && entry.status === 'proving') {
@@ -409,7 +406,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
 
   const pruneFinalized = (): void => {
     const finalized = [...blocks.values()].filter((entry) => entry.status === 'finalized').sort((a, b) => a.number - b.number);
-    for (const entry of finalized.slice(0, Math.max(0, finalized.length - FINALIZED_KEPT))) blocks.delete(entry.number);
+    for (const entry of finalized.slice(0, Math.max(0, finalized.length - (input.finalizedKept ?? FINALIZED_KEPT))))
+      blocks.delete(entry.number);
     for (const number of Object.keys(state.incarnations)) {
       if (state.finalizedHead !== null && Number(number) <= state.finalizedHead) delete state.incarnations[number];
     }

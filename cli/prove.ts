@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { temporalSettings, workflowUiUrl } from '../config/temporal';
 import { BlockJobSchema, describeIssues, type BlockProofResult } from '../domain/block';
-import { blockWorkflowId, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../domain/names';
-import { temporalSettings, workflowUiUrl } from '../infra/temporal/settings';
+import { blockSearchAttributes, directBlockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
 import type { blockProofWorkflow } from '../workflows';
 
 /**
- * Proves one block directly through Temporal and prints the result:
- *   npm run prove -- --chain demo --number 1 --segments 8
+ * Proves one block directly through Temporal, outside any chain (no sequencer, no publication),
+ * and prints its timing breakdown:
+ *   npm run prove -- --chain solo --number 1 --segments 8
+ * Its workflow ids (`prove-<chain>-<n>`) never collide with a chain's blocks.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      chain: { type: 'string', default: 'demo' },
+      chain: { type: 'string', default: 'solo' },
       number: { type: 'string', default: '1' },
       hash: { type: 'string' },
       segments: { type: 'string', default: '8' },
@@ -48,17 +50,13 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: settings.address });
   try {
     const client = new Client({ connection, namespace: settings.namespace });
-    const workflowId = blockWorkflowId(job.chainId, job.number);
+    const workflowId = directBlockWorkflowId(job.chainId, job.number);
     const handle = await client.workflow.start<typeof blockProofWorkflow>('blockProofWorkflow', {
       taskQueue: ORCHESTRATION_TASK_QUEUE,
       workflowId,
       args: [job],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.ChainId, value: job.chainId },
-        { key: SEARCH_ATTRIBUTES.BlockNumber, value: job.number },
-        { key: SEARCH_ATTRIBUTES.BlockStatus, value: 'queued' },
-      ],
+      typedSearchAttributes: blockSearchAttributes(job.chainId, job.number, 'queued'),
     });
     console.log(`proving ${job.chainId}#${job.number} (${job.segments} segments on ${job.gpuClass}, prover ${job.prover})`);
     console.log(`watch it: ${workflowUiUrl(settings, workflowId)}`);
