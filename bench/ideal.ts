@@ -1,6 +1,7 @@
 import { buildAggregationTree, type TreeNode } from '../domain/aggregation-tree';
 import type { BlockRef } from '../domain/block';
 import type { ProverContext } from '../provers/backend';
+import { standaloneProverContext } from '../provers/runtime';
 import { SimulatedProver } from '../provers/simulated';
 
 export interface BlockMeasurement {
@@ -24,14 +25,7 @@ export async function runIdealBlock(
 ): Promise<BlockMeasurement> {
   const prover = new SimulatedProver();
   const input = { simulate: { segmentMs, aggregateMs, verifyMs: 0 } };
-  const context = (): ProverContext => ({
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    progressIntervalMs: 1_000,
-    device: 0,
-    attempt: 1,
-    log: () => undefined,
-  });
+  const context = (): ProverContext => standaloneProverContext();
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const started = performance.now();
     const value = await work();

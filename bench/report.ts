@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchResults, ScalingRow } from './run';
+import type { BenchResults, ScalingRow } from './results';
 import type { Summary } from './stats';
 
 /** Writes docs/BENCHMARKS.md and its SVG charts from one run's results. */

@@ -5,13 +5,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { BlockProofResult } from '../domain/block';
+import type { BlockSubmission } from '../domain/chain';
+import { ProoflaneClient } from '../api/client';
 import type { blockProofWorkflow } from '../workflows';
-import { CpuMeter, type CpuShares } from './cpu';
+import { CpuMeter } from './cpu';
 import { runIdealBlock, type BlockMeasurement } from './ideal';
 import { Push0Baseline } from './push0-baseline';
 import { writeReport } from './report';
-import { replaceGpuPool, startBenchSystem } from './stack';
-import { summarize, type Summary } from './stats';
+import type { BenchResults, ProfileName } from './results';
+import { hashOf, replaceGpuPool, startBenchSystem } from './stack';
+import { summarize } from './stats';
 
 /**
  * `npm run bench [-- --quick]`: prooflane's orchestration cost, measured through its real API
@@ -22,7 +25,7 @@ const AGGREGATE_MS = 20;
 const FAN_IN = 4;
 
 interface Profile {
-  name: 'default' | 'quick';
+  name: ProfileName;
   overhead: { segmentMs: number; segments: number[]; blocks: number }[];
   scalingSlots: number[];
   /** Block shapes of the scaling step: segments per block, and segments each slot proves (a multiple of it). */
@@ -65,38 +68,11 @@ const PROFILES: Record<Profile['name'], Profile> = {
 
 const SECTIONS = ['overhead', 'scaling', 'head'];
 
-const hashOf = (n: number): string => `0x${n.toString(16).padStart(64, '0')}`;
-
-class Api {
-  constructor(readonly url: string) {}
-  async call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${this.url}${route}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
-  async configure(chainId: string, config: Record<string, unknown>): Promise<void> {
-    const { status, body } = await this.call('PUT', `/v1/chains/${chainId}`, config);
-    if (status !== 200) throw new Error(`PUT chain: ${status} ${JSON.stringify(body)}`);
-  }
-  /** Resolves once the chain has finalized `number` (polled a few times a second: cheap for the system). */
-  async waitUntilFinalized(chainId: string, number: number): Promise<void> {
-    for (;;) {
-      const { status, body } = await this.call('GET', `/v1/chains/${chainId}`);
-      if (status !== 200) throw new Error(`GET chain: ${status} ${JSON.stringify(body)}`);
-      const head = body.finalizedHead as number | null;
-      if (head !== null && head >= number) return;
-      if ((body.failed as number[]).length > 0) throw new Error(`chain ${chainId}: blocks failed: ${JSON.stringify(body.failures)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  async submit(chainId: string, block: Record<string, unknown>): Promise<string> {
-    const { status, body } = await this.call('POST', `/v1/chains/${chainId}/blocks`, block);
-    if (status !== 202) throw new Error(`POST block: ${status} ${JSON.stringify(body)}`);
-    return body.workflowId as string;
-  }
+/** Submits a new block; the bench never resubmits, so anything but 202 is a failed run. */
+async function submit(api: ProoflaneClient, chainId: string, block: BlockSubmission): Promise<string> {
+  const { workflowId, accepted } = await api.submitBlock(chainId, block);
+  if (!accepted) throw new Error(`block ${chainId}#${block.number} was already known`);
+  return workflowId;
 }
 
 /**
@@ -123,7 +99,7 @@ interface ProoflaneBlock extends BlockMeasurement {
 }
 
 async function proveThroughApi(
-  api: Api,
+  api: ProoflaneClient,
   client: Client,
   chainId: string,
   number: number,
@@ -131,7 +107,7 @@ async function proveThroughApi(
   segmentMs: number,
 ): Promise<ProoflaneBlock> {
   const submitted = Date.now();
-  const workflowId = await api.submit(chainId, {
+  const workflowId = await submit(api, chainId, {
     number,
     hash: hashOf(number),
     segments,
@@ -150,50 +126,6 @@ async function proveThroughApi(
     endToEndOverheadMs: finalized - submitted - t.criticalPathMs,
     scheduleToStartMs: t.segments.map((s) => s.startedAt - s.scheduledAt),
     finishToSeenMs: t.segments.map((s) => s.seenAt - s.finishedAt),
-  };
-}
-
-export interface ScalingRow {
-  system: 'prooflane' | 'push0';
-  /** Segments per block. */
-  segments: number;
-  slots: number;
-  blocks: number;
-  seconds: number;
-  /** Segment proofs per second. */
-  throughput: number;
-  efficiency: number;
-  /** prooflane only: CPU seconds per process role while the step ran. */
-  cpu?: { wallSeconds: number; cpuSeconds: CpuShares };
-}
-
-export interface BenchResults {
-  profile: Profile['name'];
-  startedAt: string;
-  command: string;
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
-  overhead: {
-    segmentMs: number;
-    segments: number;
-    ideal: Summary;
-    push0: Summary;
-    prooflane: Summary;
-    prooflaneEndToEnd: Summary;
-    criticalPathMs: number;
-  }[];
-  dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
-  /** The overhead rows' aggregation tree (the scaling step aggregates in 0 ms). */
-  aggregation: { fanIn: number; aggregateMs: number };
-  scalingSegmentMs: number;
-  scaling: ScalingRow[];
-  head: {
-    blocks: number;
-    latency: Summary;
-    deadlineMet: number;
-    slotSeconds: number;
-    segments: number;
-    segmentMs: number;
-    intervalMs: number;
   };
 }
 
@@ -218,7 +150,7 @@ async function main(): Promise<void> {
   const stack = await startBenchSystem({ apiPort: 18080, temporalPort: 17233 });
   const connection = await Connection.connect({ address: stack.server.address });
   const client = new Client({ connection });
-  const api = new Api(stack.apiUrl);
+  const api = new ProoflaneClient(stack.apiUrl);
   const results: BenchResults = {
     profile: profile.name,
     startedAt: new Date().toISOString(),
@@ -251,7 +183,7 @@ async function main(): Promise<void> {
         for (const segments of counts) {
           log(`overhead: ${blocks} blocks of ${segments} × ${segmentMs} ms`);
           const chainId = `bench-ovh-${segmentMs}-${segments}-${randomUUID().slice(0, 6)}`;
-          await api.configure(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
+          await api.configureChain(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
           const ideal: BlockMeasurement[] = [];
           const baseline: BlockMeasurement[] = [];
           const ours: ProoflaneBlock[] = [];
@@ -300,18 +232,19 @@ async function main(): Promise<void> {
           await replaceGpuPool(stack, slots);
           const chainId = `bench-scale-${segments}-${slots}-${randomUUID().slice(0, 6)}`;
           const meter = new CpuMeter(stack.processes());
-          await api.configure(chainId, {
+          await api.configureChain(chainId, {
             mode: 'pipelined',
             maxInFlight: Math.min(256, Math.max(2, Math.ceil((slots * 2) / segments))),
             startNumber: 0,
           });
           const ids = await Promise.all(
             Array.from({ length: blocks }, (_, n) =>
-              api.submit(chainId, { number: n, hash: hashOf(n), segments, gpuClass: 'h100', input: { simulate } }),
+              submit(api, chainId, { number: n, hash: hashOf(n), segments, gpuClass: 'h100', input: { simulate } }),
             ),
           );
           // Waiting on the chain, not on each of hundreds of block handles, keeps the client's load off the system it measures.
-          await api.waitUntilFinalized(chainId, blocks - 1);
+          // Polled a few times a second: cheap for the system it measures.
+          await api.waitUntilFinalized(chainId, blocks - 1, 30 * 60_000, 250);
           const cpu = meter.stop();
           const done = await Promise.all(ids.map((id) => blockResult(client, id)));
           const segmentsDone = done.flatMap((r) => r.timings.segments);
@@ -351,13 +284,13 @@ async function main(): Promise<void> {
       head.blocks = profile.headBlocks;
       const chainId = `bench-head-${randomUUID().slice(0, 6)}`;
       log(`head-of-chain: ${head.blocks} blocks of ${head.segments} × ${head.segmentMs} ms, one every ${head.intervalMs} ms`);
-      await api.configure(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
+      await api.configureChain(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
       const latencies: number[] = [];
       let met = 0;
       const pending: Promise<void>[] = [];
       for (let n = 0; n < head.blocks; n += 1) {
         const submitted = Date.now();
-        const workflowId = await api.submit(chainId, {
+        const workflowId = await submit(api, chainId, {
           number: n,
           hash: hashOf(n),
           segments: head.segments,
@@ -368,8 +301,8 @@ async function main(): Promise<void> {
         pending.push(
           blockResult(client, workflowId).then(async () => {
             latencies.push(Date.now() - submitted);
-            const view = await api.call('GET', `/v1/chains/${chainId}/blocks/${n}`);
-            if ((view.body.deadline as { met?: boolean } | undefined)?.met) met += 1;
+            const view = await api.block(chainId, n);
+            if (view.deadline?.met) met += 1;
           }),
         );
         await new Promise((resolve) => setTimeout(resolve, head.intervalMs));

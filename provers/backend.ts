@@ -1,11 +1,11 @@
-import type { z } from 'zod';
-import { describeIssues, type BlockRef, type ProverInput, type ProverName } from '../domain/block';
+import type { BlockRef, ProverInput, ProverName } from '../domain/block';
 
 /**
  * The contract every prover backend implements. The orchestrator never depends on
  * which backend runs: it hands over a block's identity, the opaque `input`, and proof
  * bytes; it gets proof bytes back. Bytes never travel through Temporal: activities
- * move them in and out of the artifact store.
+ * move them in and out of the artifact store. Helpers for implementations (heartbeats,
+ * JSON proofs, cancellable sleeps) are in `./runtime`.
  */
 export interface ProverBackend {
   readonly name: ProverName;
@@ -80,73 +80,4 @@ export class BadInputError extends Error {
 /** The prover failed in a way another attempt may not (crash, resource exhaustion). */
 export class ProverFailedError extends Error {
   override readonly name = 'ProverFailedError';
-}
-
-/** Proof bytes for a backend whose proofs are JSON documents. */
-export function encodeJsonProof(proof: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(proof));
-}
-
-/** Parses JSON proof bytes against `schema`; `what` names them in the BadInputError when they do not fit. */
-export function decodeJsonProof<T>(bytes: Uint8Array, schema: z.ZodType<T>, what: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new BadInputError(`${what} is not JSON`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new BadInputError(`${what} is malformed: ${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-/**
- * Awaits `work`, calling `progress` meanwhile; rejects at once when the task is cancelled, leaving
- * `work` to finish in the background or to be stopped by the caller (a killed prover process).
- */
-export async function whileAlive<T>(context: ProverContext, work: Promise<T>): Promise<T> {
-  const alive = setInterval(() => context.progress(), context.progressIntervalMs);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(context.signal.reason ?? new Error('aborted'));
-    if (context.signal.aborted) onAbort();
-    else context.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  work.catch(() => undefined); // after a cancellation nobody waits for it
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    clearInterval(alive);
-    if (onAbort) context.signal.removeEventListener('abort', onAbort);
-  }
-}
-
-/** Resolves after `ms`, calling `progress` at least every `context.progressIntervalMs`; rejects when aborted. */
-export async function workFor(ms: number, context: ProverContext): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) return;
-    await sleep(Math.min(left, context.progressIntervalMs), context.signal);
-    context.progress();
-  }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new Error('aborted');
 }

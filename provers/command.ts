@@ -16,6 +16,7 @@ import {
   type Verdict,
   type VerifyRequest,
 } from './backend';
+import { keepAlive } from './runtime';
 
 /**
  * Runs any external prover executable with a JSON-in/JSON-out file contract:
@@ -134,7 +135,7 @@ export class CommandProver implements ProverBackend {
       };
       child.stderr.on('data', forward);
       child.stdout.on('data', forward);
-      const alive = setInterval(() => context.progress(), context.progressIntervalMs);
+      const stopProgress = keepAlive(context);
       let killTimer: NodeJS.Timeout | undefined;
       const killGroup = (signal: NodeJS.Signals): void => {
         try {
@@ -149,12 +150,12 @@ export class CommandProver implements ProverBackend {
       };
       context.signal.addEventListener('abort', onAbort, { once: true });
       child.on('error', (error) => {
-        clearInterval(alive);
+        stopProgress();
         context.signal.removeEventListener('abort', onAbort);
         reject(new ProverFailedError(`cannot start prover ${this.config.command}: ${error.message}`));
       });
       child.on('close', (code, signal) => {
-        clearInterval(alive);
+        stopProgress();
         if (killTimer) clearTimeout(killTimer);
         context.signal.removeEventListener('abort', onAbort);
         // Reap anything the prover left behind in its group.

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { ProverBackend, ProverContext } from './backend';
+import type { ProverBackend } from './backend';
+import { standaloneProverContext } from './runtime';
 import { groth16CacheDir } from './groth16/keys';
 import { Groth16Prover } from './groth16/backend';
 import { O1jsProver } from './o1js/backend';
@@ -19,14 +20,7 @@ async function prepare(name: RealBackend): Promise<void> {
   const started = Date.now();
   console.log(`${name}: preparing keys (cached in ${BACKENDS[name].cache})...`);
   const prover = BACKENDS[name].create();
-  const context: ProverContext = {
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    progressIntervalMs: 5_000,
-    device: 0,
-    attempt: 1,
-    log: (message) => console.log(`${name}: ${message}`),
-  };
+  const context = standaloneProverContext({ progressIntervalMs: 5_000, log: (message) => console.log(`${name}: ${message}`) });
   try {
     // Proving one segment makes the backend compile (or load) its keys first, and checks them.
     const block = { chainId: 'setup', number: 0, hash: `0x${'00'.repeat(32)}` };

@@ -4,11 +4,7 @@ import { buildAggregationTree, type TreeNode } from '../domain/aggregation-tree'
 import { describeIssues, type BlockRef } from '../domain/block';
 import {
   BadInputError,
-  decodeJsonProof,
-  encodeJsonProof,
   ProverFailedError,
-  sleep,
-  workFor,
   type AggregateRequest,
   type BlockPlan,
   type PlanRequest,
@@ -18,6 +14,7 @@ import {
   type Verdict,
   type VerifyRequest,
 } from './backend';
+import { decodeJsonProof, encodeJsonProof, sleep, workFor } from './runtime';
 
 /**
  * A prover that takes configured time and produces real bytes: each segment proof is

@@ -1,6 +1,7 @@
 import { buildAggregationTree, type TreeNode } from '../domain/aggregation-tree';
 import type { BlockRef } from '../domain/block';
 import type { ProverBackend, ProverContext } from '../provers/backend';
+import { standaloneProverContext } from '../provers/runtime';
 import { defaultProverRegistry } from '../provers/registry';
 
 /** The suite every prover backend passes: plan, prove, aggregate with its fan-in, verify, reject tampering. */
@@ -8,14 +9,7 @@ const block: BlockRef = { chainId: 'contract', number: 42, hash: `0x${'ab'.repea
 const input = { simulate: { segmentMs: 1, aggregateMs: 1, verifyMs: 0 } };
 
 function context(): ProverContext {
-  return {
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    progressIntervalMs: 100,
-    device: 0,
-    attempt: 1,
-    log: () => undefined,
-  };
+  return standaloneProverContext({ progressIntervalMs: 100 });
 }
 
 async function proveTree(backend: ProverBackend, node: TreeNode, segmentCount: number): Promise<Uint8Array> {

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { startDevServer, type DevServer, type DevServerOptions } from '../infra/temporal/dev-server';
-import { spawnTsProcess, stopProcess } from './processes';
+import { freePort, spawnTsProcess, stopProcess, untilReady } from '../infra/processes';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -35,6 +36,37 @@ export class LocalSystem {
     await system.startOrchestration();
     await system.startApi();
     return system;
+  }
+
+  /**
+   * A throwaway system for the bench, the soak run and the fault tests: a fresh SQLite file and
+   * data folder under the OS temp dir, spare loopback ports unless given, no Web UI, quiet.
+   */
+  static async startTemporary(options: {
+    name: string;
+    temporalPort?: number;
+    apiPort?: number;
+    env?: NodeJS.ProcessEnv;
+  }): Promise<LocalSystem> {
+    const workDir = mkdtempSync(path.join(tmpdir(), `prooflane-${options.name}-`));
+    return LocalSystem.start({
+      server: {
+        dbFile: path.join(workDir, 'temporal.db'),
+        port: options.temporalPort ?? (await freePort()),
+        headless: true,
+        logLevel: 'error',
+        stdio: 'ignore',
+      },
+      apiPort: options.apiPort ?? (await freePort()),
+      dataDir: path.join(workDir, 'data'),
+      env: { PROOFLANE_LOG_LEVEL: 'ERROR', ...options.env },
+      quiet: true,
+    });
+  }
+
+  /** Where this system's file-backed stores live (`PROOFLANE_DATA_DIR` of its processes). */
+  get dataDir(): string {
+    return this.options.dataDir;
   }
 
   get env(): NodeJS.ProcessEnv {
@@ -106,6 +138,12 @@ export class LocalSystem {
   async restartServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.stopChild(this.server.process, signal);
     this.server = await startDevServer(this.options.server);
+    for (const hook of this.serverRestartHooks) await hook(this.server);
+  }
+
+  /** Runs `hook` after every server restart (a test's client reconnects there). */
+  onServerRestart(hook: (server: DevServer) => Promise<void>): void {
+    this.serverRestartHooks.push(hook);
   }
 
   /** Called when a prooflane process exits without being stopped through this class. */
@@ -122,6 +160,7 @@ export class LocalSystem {
   }
 
   private readonly expectedExits = new WeakSet<ChildProcess>();
+  private readonly serverRestartHooks: ((server: DevServer) => Promise<void>)[] = [];
   private unexpectedExit?: (what: string, code: number | null, signal: NodeJS.Signals | null) => void;
 
   private stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs = 15_000): Promise<void> {
@@ -134,14 +173,7 @@ export class LocalSystem {
       env: this.env,
       stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'],
     });
-    await new Promise<void>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        if (!this.options.quiet) console.log(line);
-        if (line.includes(readyLine)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
-    });
+    await untilReady(child, readyLine, script, this.options.quiet ? undefined : (line) => console.log(line));
     child.once('exit', (code, signal) => {
       if (!this.expectedExits.has(child)) this.unexpectedExit?.(script, code, signal);
     });

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_CLI_TYPES } from '../../domain/names';
+import { stopProcess } from '../processes';
 
 /**
  * The embedded Temporal server: `temporal server start-dev` with a SQLite file (state
@@ -88,14 +89,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     exited = signal ? `signal ${signal}` : `exit code ${code}`;
   });
   const address = `${ip}:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(timer);
-  };
+  const stop = (): Promise<void> => stopProcess(child, 'SIGTERM', 10_000);
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {

@@ -3,9 +3,6 @@ import type { Groth16Proof, PublicSignals } from 'snarkjs';
 import { z } from 'zod';
 import {
   BadInputError,
-  decodeJsonProof,
-  encodeJsonProof,
-  whileAlive,
   type AggregateRequest,
   type BlockPlan,
   type PlanRequest,
@@ -15,6 +12,7 @@ import {
   type Verdict,
   type VerifyRequest,
 } from '../backend';
+import { decodeJsonProof, encodeJsonProof, whileAlive } from '../runtime';
 import { groth16Keys, type CircuitName, type Groth16Keys } from './keys';
 import { genesisValue, transactionValues } from '../stand-in-block';
 import { AGGREGATION_FAN_IN, chainCommitment, stateAfter, type Transition } from './statement';

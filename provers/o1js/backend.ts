@@ -11,8 +11,8 @@ import {
   type SegmentRequest,
   type Verdict,
   type VerifyRequest,
-  whileAlive,
 } from '../backend';
+import { whileAlive } from '../runtime';
 import type { ProverReply, ProverRequest, ProverStatus } from './protocol';
 
 type Payload = ProverRequest extends infer R ? (R extends ProverRequest ? Omit<R, 'id'> : never) : never;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
-import { freePort } from './ports';
+import { freePort } from '../../infra/processes';
 
 declare global {
   // Shared with global-teardown (same context).

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { ProoflaneClient } from '../api/client';
+import type { BlockView } from '../api/schemas';
 import { LocalSystem } from '../workers/local-system';
-import { freePort } from './support/ports';
+import { hashOf } from './stack';
 
 /**
  * `npm run soak [-- --blocks 300 --chains 4 --minutes 10]`: a few hundred blocks over several
@@ -48,25 +49,10 @@ async function main(): Promise<void> {
   const rand = random(Number(values.seed));
   const log = (message: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'prooflane-soak-'));
-  const dataDir = path.join(dir, 'data');
-  const system = await LocalSystem.start({
-    server: { port: await freePort(), headless: true, dbFile: path.join(dir, 'temporal.db'), logLevel: 'error', stdio: 'ignore' },
-    apiPort: await freePort(),
-    dataDir,
-    env: { PROOFLANE_LOG_LEVEL: 'ERROR' },
-    quiet: true,
-  });
+  const system = await LocalSystem.startTemporary({ name: 'soak' });
   const connection = await Connection.connect({ address: system.server.address });
   const client = new Client({ connection });
-  const call = async (method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const response = await fetch(`${system.apiUrl}${route}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const api = new ProoflaneClient(system.apiUrl);
 
   let nodes = 0;
   const live: string[] = [];
@@ -81,7 +67,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < 3; i += 1) await addNode();
     for (const chain of chains)
-      await call('PUT', `/v1/chains/${chain}`, {
+      await api.configureChain(chain, {
         mode: 'pipelined',
         maxInFlight: 4,
         startNumber: 0,
@@ -98,16 +84,15 @@ async function main(): Promise<void> {
     const submitting = (async () => {
       for (const { chain, n } of submissions) {
         const segments = 1 + Math.floor(rand() * 4);
-        const response = await call('POST', `/v1/chains/${chain}/blocks`, {
+        const { accepted } = await api.submitBlock(chain, {
           number: n,
-          hash: `0x${n.toString(16).padStart(64, '0')}`,
+          hash: hashOf(n),
           segments,
           input: {
             simulate: { segmentMs: 100 + Math.floor(rand() * 300), aggregateMs: 20, failureRate: 0.1, hangProbability: 0.02, seed: n },
           },
         });
-        if (response.status !== 202)
-          throw new Error(`submission of ${chain}#${n} answered ${response.status}: ${JSON.stringify(response.body)}`);
+        if (!accepted) throw new Error(`submission of ${chain}#${n} was answered as a resubmission`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -128,7 +113,7 @@ async function main(): Promise<void> {
     await submitting;
     const done = async (): Promise<boolean> => {
       for (const chain of chains) {
-        const view = (await call('GET', `/v1/chains/${chain}`)).body as { finalizedHead: number | null; failed: number[] };
+        const view = await api.chain(chain);
         if (view.failed.length === 0 && view.finalizedHead !== perChain - 1) return false;
       }
       return true;
@@ -142,13 +127,9 @@ async function main(): Promise<void> {
 
     const reports: ChainReport[] = [];
     for (const chain of chains) {
-      const views = await Promise.all(
-        Array.from({ length: perChain }, async (_, n) => (await call('GET', `/v1/chains/${chain}/blocks/${n}`)).body),
-      );
-      const finalizedAt = views
-        .filter((v) => v.status === 'finalized')
-        .map((v) => Date.parse((v.timings as { finalizedAt: string }).finalizedAt));
-      const publishedDir = path.join(dataDir, 'published', chain);
+      const views = await Promise.all(Array.from({ length: perChain }, (_, n): Promise<BlockView> => api.block(chain, n)));
+      const finalizedAt = views.filter((v) => v.status === 'finalized').map((v) => Date.parse(v.timings?.finalizedAt ?? ''));
+      const publishedDir = path.join(system.dataDir, 'published', chain);
       let blockWorkflows = 0;
       for await (const run of client.workflow.list({ query: `ChainId = '${chain}' AND WorkflowType = 'blockProofWorkflow'` }))
         blockWorkflows += run.workflowId ? 1 : 0;

@@ -1,0 +1,119 @@
+import type { BlockSubmission, ChainConfigBody, ReorgBody } from '../domain/chain';
+import type { BlockView, ChainView } from './schemas';
+
+/** A response of the prooflane API: its status and its parsed JSON body (text when it is not JSON, e.g. /metrics). */
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** A call that did not answer the status it should. */
+export class ApiCallError extends Error {
+  constructor(
+    readonly call: string,
+    readonly response: ApiResponse,
+  ) {
+    super(`${call}: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+}
+
+/**
+ * A client of prooflane's HTTP API (v1), over `fetch`: what the bench, the soak run and the
+ * tests drive the system with. `request` answers whatever the server said; the typed calls
+ * throw ApiCallError when the status is not the one that call expects.
+ */
+export class ProoflaneClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const sent: Record<string, string> = { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers };
+    const init: RequestInit = { method, headers: sent };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      sent['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, init);
+    const text = await response.text();
+    try {
+      return { status: response.status, body: JSON.parse(text) as unknown };
+    } catch {
+      return { status: response.status, body: text };
+    }
+  }
+
+  async configureChain(chainId: string, config: ChainConfigBody): Promise<ChainView> {
+    return this.expect(200, `PUT chain ${chainId}`, this.request('PUT', `/v1/chains/${chainId}`, config)) as Promise<ChainView>;
+  }
+
+  /** Submits a block and answers its workflow id; `accepted` is false for an identical resubmission (200). */
+  async submitBlock(chainId: string, block: BlockSubmission): Promise<{ workflowId: string; accepted: boolean }> {
+    const response = await this.request('POST', `/v1/chains/${chainId}/blocks`, block);
+    if (response.status !== 202 && response.status !== 200) throw new ApiCallError(`POST block ${chainId}#${block.number}`, response);
+    return { workflowId: (response.body as BlockView).workflowId, accepted: response.status === 202 };
+  }
+
+  async chain(chainId: string): Promise<ChainView> {
+    return this.expect(200, `GET chain ${chainId}`, this.request('GET', `/v1/chains/${chainId}`)) as Promise<ChainView>;
+  }
+
+  async block(chainId: string, number: number): Promise<BlockView> {
+    return this.expect(
+      200,
+      `GET block ${chainId}#${number}`,
+      this.request('GET', `/v1/chains/${chainId}/blocks/${number}`),
+    ) as Promise<BlockView>;
+  }
+
+  async reorg(chainId: string, body: ReorgBody): Promise<{ cancelled: number[]; forgotten: number[] }> {
+    const call = `POST reorg ${chainId} from ${body.fromNumber}`;
+    return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/reorg`, body)) as Promise<{
+      cancelled: number[];
+      forgotten: number[];
+    }>;
+  }
+
+  async retry(chainId: string, number: number): Promise<{ workflowId: string }> {
+    const call = `POST retry ${chainId}#${number}`;
+    return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/blocks/${number}/retry`)) as Promise<{ workflowId: string }>;
+  }
+
+  /** Polls the chain view until `ready` holds and returns that view; `pollMs` keeps the polling cheap for the system under test. */
+  async waitForChain(
+    chainId: string,
+    what: string,
+    ready: (view: ChainView) => boolean,
+    timeoutMs = 90_000,
+    pollMs = 100,
+  ): Promise<ChainView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await this.chain(chainId);
+      if (ready(view)) return view;
+      if (Date.now() > deadline) throw new Error(`chain ${chainId}: timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /** Resolves once the chain has finalized `number`; throws as soon as a block of it fails. */
+  async waitUntilFinalized(chainId: string, number: number, timeoutMs = 90_000, pollMs = 100): Promise<ChainView> {
+    return this.waitForChain(
+      chainId,
+      `block ${number} to finalize`,
+      (view) => {
+        if (view.failed.length > 0) throw new Error(`chain ${chainId}: blocks failed: ${JSON.stringify(view.failures)}`);
+        return view.finalizedHead !== null && view.finalizedHead >= number;
+      },
+      timeoutMs,
+      pollMs,
+    );
+  }
+
+  private async expect(status: number, call: string, pending: Promise<ApiResponse>): Promise<unknown> {
+    const response = await pending;
+    if (response.status !== status) throw new ApiCallError(call, response);
+    return response.body;
+  }
+}

@@ -1,0 +1,49 @@
+import type { CpuShares } from './cpu';
+import type { Summary } from './stats';
+
+/** What one `npm run bench` run measured: written to bench/results/<time>-<profile>.json and rendered by report.ts. */
+export type ProfileName = 'default' | 'quick';
+
+export interface ScalingRow {
+  system: 'prooflane' | 'push0';
+  /** Segments per block. */
+  segments: number;
+  slots: number;
+  blocks: number;
+  seconds: number;
+  /** Segment proofs per second. */
+  throughput: number;
+  efficiency: number;
+  /** prooflane only: CPU seconds per process role while the step ran. */
+  cpu?: { wallSeconds: number; cpuSeconds: CpuShares };
+}
+
+export interface BenchResults {
+  profile: ProfileName;
+  startedAt: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
+  overhead: {
+    segmentMs: number;
+    segments: number;
+    ideal: Summary;
+    push0: Summary;
+    prooflane: Summary;
+    prooflaneEndToEnd: Summary;
+    criticalPathMs: number;
+  }[];
+  dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
+  /** The overhead rows' aggregation tree (the scaling step aggregates in 0 ms). */
+  aggregation: { fanIn: number; aggregateMs: number };
+  scalingSegmentMs: number;
+  scaling: ScalingRow[];
+  head: {
+    blocks: number;
+    latency: Summary;
+    deadlineMet: number;
+    slotSeconds: number;
+    segments: number;
+    segmentMs: number;
+    intervalMs: number;
+  };
+}
