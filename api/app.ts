@@ -24,7 +24,7 @@ export interface ApiOptions {
   bodyLimit?: string;
 }
 
-/** A response that ends the request with the DESIGN.md error shape. */
+/** A response that ends the request with the error shape of docs/DESIGN.md. */
 class HttpError extends Error {
   constructor(
     readonly status: number,

@@ -3,7 +3,7 @@ import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema } from '../domain/bloc
 import { BlockDefaultsSchema, BlockSubmissionSchema, ChainConfigBodySchema, ChainModeSchema, ReorgBodySchema } from '../domain/chain';
 
 /**
- * The HTTP contract of DESIGN.md as zod schemas: requests are validated with them,
+ * The HTTP contract of docs/DESIGN.md as zod schemas: requests are validated with them,
  * responses are typed by them, and /openapi.json is generated from them.
  */
 export { BlockSubmissionSchema, ChainConfigBodySchema, ReorgBodySchema };

@@ -154,7 +154,7 @@ export interface BlockTimings {
   totalMs: number;
   /** Sum of prover time along the slowest root-to-leaf path of the tree, plus verification. */
   criticalPathMs: number;
-  /** totalMs - criticalPathMs: what orchestration cost (DESIGN.md). */
+  /** totalMs - criticalPathMs: what orchestration cost (docs/DESIGN.md). */
   overheadMs: number;
   verifyMs: number;
   segments: SegmentTiming[];
