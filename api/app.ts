@@ -11,9 +11,11 @@ import {
   ChainConfigBodySchema,
   ChainParamsSchema,
   ReorgBodySchema,
-  type BlockView,
   type ErrorBody,
   type ErrorCode,
+  type ReorgAccepted,
+  type RetryAccepted,
+  type SubmittedBlock,
 } from './schemas';
 
 export interface ApiOptions {
@@ -128,12 +130,13 @@ export function createApp(options: ApiOptions): express.Express {
     }
     const result = await chains.submitBlock(chainId, submission);
     metrics.observeSubmission(result.outcome);
-    const view: Pick<BlockView, 'chainId' | 'number' | 'hash' | 'status' | 'workflowId'> = {
+    const view: SubmittedBlock = {
       chainId,
       number: result.number,
       hash: result.hash,
       status: result.status,
       workflowId: result.workflowId,
+      uiUrl: chains.uiUrl(result.workflowId),
     };
     res.status(result.outcome === 'accepted' ? 202 : 200).json(view);
   });
@@ -146,12 +149,14 @@ export function createApp(options: ApiOptions): express.Express {
   app.post('/v1/chains/:chainId/reorg', async (req, res) => {
     const { chainId } = parse(ChainParamsSchema, req.params, 'path');
     const body = parse(ReorgBodySchema, req.body, 'reorg');
-    res.status(202).json({ accepted: true, chainId, ...(await chains.reorg(chainId, body)) });
+    const answer: ReorgAccepted = { accepted: true, chainId, ...(await chains.reorg(chainId, body)) };
+    res.status(202).json(answer);
   });
 
   app.post('/v1/chains/:chainId/blocks/:number/retry', async (req, res) => {
     const { chainId, number } = parse(BlockParamsSchema, req.params, 'path');
-    res.status(202).json({ accepted: true, chainId, ...(await chains.retry(chainId, number)) });
+    const answer: RetryAccepted = { accepted: true, chainId, ...(await chains.retry(chainId, number)) };
+    res.status(202).json(answer);
   });
 
   app.post('/v1/chains/:chainId/pause', async (req, res) => {

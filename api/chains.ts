@@ -139,6 +139,11 @@ export class ChainService {
     return view;
   }
 
+  /** The Temporal Web UI page of a workflow. */
+  uiUrl(workflowId: string): string {
+    return workflowUiUrl(this.options.settings, workflowId);
+  }
+
   private sequencer(chainId: string) {
     return this.options.client.workflow.getHandle<typeof chainSequencerWorkflow>(sequencerWorkflowId(chainId));
   }

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import {
-  AcceptedSchema,
   BlockSubmissionSchema,
   BlockViewSchema,
   ChainConfigBodySchema,
   ChainViewSchema,
   ErrorBodySchema,
+  ReorgAcceptedSchema,
   ReorgBodySchema,
+  RetryAcceptedSchema,
+  SubmittedBlockSchema,
 } from './schemas';
 
 type Schema = Record<string, unknown>;
@@ -17,7 +19,9 @@ const components: Record<string, Schema> = {
   Reorg: z.toJSONSchema(ReorgBodySchema, { io: 'input' }) as Schema,
   BlockView: z.toJSONSchema(BlockViewSchema) as Schema,
   ChainView: z.toJSONSchema(ChainViewSchema) as Schema,
-  Accepted: z.toJSONSchema(AcceptedSchema) as Schema,
+  SubmittedBlock: z.toJSONSchema(SubmittedBlockSchema) as Schema,
+  ReorgAccepted: z.toJSONSchema(ReorgAcceptedSchema) as Schema,
+  RetryAccepted: z.toJSONSchema(RetryAcceptedSchema) as Schema,
   Error: z.toJSONSchema(ErrorBodySchema) as Schema,
 };
 for (const schema of Object.values(components)) delete schema.$schema;
@@ -78,8 +82,8 @@ export function buildOpenApiDocument(): Schema {
           parameters: [chainId],
           requestBody: body('BlockSubmission'),
           responses: {
-            202: json('BlockView', 'accepted'),
-            200: json('BlockView', 'identical resubmission (idempotent)'),
+            202: json('SubmittedBlock', 'accepted'),
+            200: json('SubmittedBlock', 'identical resubmission (idempotent)'),
             ...errors(400, 401, 409, 413, 415),
           },
         },
@@ -96,14 +100,14 @@ export function buildOpenApiDocument(): Schema {
           summary: 'Cancel and forget blocks from a number on',
           parameters: [chainId],
           requestBody: body('Reorg'),
-          responses: { 202: json('Accepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415) },
+          responses: { 202: json('ReorgAccepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415) },
         },
       },
       '/v1/chains/{chainId}/blocks/{number}/retry': {
         post: {
           summary: 'Prove a failed block again',
           parameters: [chainId, number],
-          responses: { 202: json('Accepted', 'retry started'), ...errors(400, 401, 404, 409) },
+          responses: { 202: json('RetryAccepted', 'retry started as a new incarnation'), ...errors(400, 401, 404, 409) },
         },
       },
       '/v1/chains/{chainId}/pause': {

@@ -89,10 +89,32 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export const AcceptedSchema = z.object({
+/** What POST /blocks answers: the block as the chain accepted it, before there is anything to show of its proving. */
+export const SubmittedBlockSchema = BlockViewSchema.pick({
+  chainId: true,
+  number: true,
+  hash: true,
+  status: true,
+  workflowId: true,
+  uiUrl: true,
+});
+export type SubmittedBlock = z.infer<typeof SubmittedBlockSchema>;
+
+export const ReorgAcceptedSchema = z.object({
   accepted: z.literal(true),
   chainId: z.string(),
-  number: z.number().int().optional(),
-  workflowId: z.string().optional(),
-  detail: z.string().optional(),
+  /** Blocks whose running workflows were cancelled (their provers stopped). */
+  cancelled: z.array(z.number().int()),
+  /** Every block at or above `fromNumber` whose hash the chain forgot. */
+  forgotten: z.array(z.number().int()),
 });
+export type ReorgAccepted = z.infer<typeof ReorgAcceptedSchema>;
+
+export const RetryAcceptedSchema = z.object({
+  accepted: z.literal(true),
+  chainId: z.string(),
+  number: z.number().int(),
+  /** The new incarnation's workflow. */
+  workflowId: z.string(),
+});
+export type RetryAccepted = z.infer<typeof RetryAcceptedSchema>;
