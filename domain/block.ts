@@ -65,24 +65,10 @@ export const ProofOptionsSchema = z.object({
    * first to finish wins and the other is cancelled. 0 turns hedging off.
    */
   hedgeFactor: z.number().min(0).max(100).default(3),
-  /** Temporal task priority of the block's segments (1 = first); see `segmentPriority`. */
+  /** Temporal task priority of the block's segments (1 = first); see `segmentPriority` in workflows/policy.ts. */
   priorityKey: z.number().int().min(1).max(5).default(3),
 });
 export type ProofOptions = z.infer<typeof ProofOptionsSchema>;
-
-/**
- * GPU task priority (Temporal priority keys, 1 = first, 5 levels). The chain head's work goes
- * first; then every other block's aggregations, which are short and finish blocks already
- * started (an aggregation queued behind segments kept its block, and its place in the chain's
- * in-flight window, waiting a whole segment time); then other blocks' segments, nearer the head first.
- */
-export function segmentPriority(headDistance: number): number {
-  return headDistance <= 0 ? 1 : Math.min(5, 2 + headDistance);
-}
-
-export function aggregationPriority(segmentPriorityKey: number): number {
-  return Math.min(segmentPriorityKey, 2);
-}
 
 /** Input of the block proof workflow. */
 export const BlockJobSchema = BlockRefSchema.extend({

@@ -17,7 +17,6 @@ import type { GpuActivities, OrchestrationActivities, ProverTask } from '../acti
 import { aggregationNodes, buildAggregationTree, treeDepth } from '../domain/aggregation-tree';
 import type { TreeNode } from '../domain/aggregation-tree';
 import {
-  aggregationPriority,
   BlockJobSchema,
   describeIssues,
   type AggregationLevelTiming,
@@ -30,12 +29,10 @@ import {
   type SegmentTiming,
   type WorkReceipt,
 } from '../domain/block';
-import { FailureTypes, NEVER_RETRIED } from '../domain/failures';
+import { FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal } from './definitions';
-
-/** Attempt numbers of a hedge copy start here, so a prover sees it as a different try. */
-const HEDGE_ATTEMPT_OFFSET = 1000;
+import { aggregationPriority, GPU_TASK_RETRY, HEDGE_ATTEMPT_OFFSET, hedgeDueAt, LOCAL_ACTIVITY_RETRY, proverRetryDelayMs } from './policy';
 
 /** The first promise to fulfil; rejects with the first error only when all reject. */
 function firstFulfilled<T>(promises: Promise<T>[]): Promise<T> {
@@ -52,11 +49,6 @@ function firstFulfilled<T>(promises: Promise<T>[]): Promise<T> {
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 function isProverError(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureTypes.ProverFailed;
 }
@@ -65,7 +57,7 @@ function isProverError(error: unknown): boolean {
 // round trip and no extra workflow task each, which is most of a block's orchestration cost.
 const orchestration = proxyLocalActivities<OrchestrationActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '200 ms', maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NEVER_RETRIED },
+  retry: LOCAL_ACTIVITY_RETRY,
 });
 
 interface AggregationTiming {
@@ -136,13 +128,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     startToCloseTimeout: job.options.attemptTimeoutMs,
     scheduleToCloseTimeout: job.options.taskTimeoutMs,
     priority: { priorityKey },
-    retry: {
-      initialInterval: '200 ms',
-      backoffCoefficient: 2,
-      maximumInterval: '10 seconds',
-      // No maximumAttempts: unlimited, bounded by scheduleToCloseTimeout.
-      nonRetryableErrorTypes: [...NEVER_RETRIED, FailureTypes.ProverFailed],
-    },
+    retry: GPU_TASK_RETRY,
   });
   const segmentTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
   const aggregationTasks = proxyActivities<GpuActivities>(gpuOptions(aggregationPriority(job.options.priorityKey)));
@@ -160,7 +146,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         return { value: await run(proverRetries), proverRetries };
       } catch (error) {
         if (!isProverError(error) || proverRetries + 1 >= job.options.maxAttempts) throw error;
-        await sleep(Math.min(10_000, 200 * 2 ** proverRetries));
+        await sleep(proverRetryDelayMs(proverRetries));
       }
     }
   };
@@ -189,8 +175,12 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       const hedgeDue = timerScope.run(async () => {
         // Every other segment is done: their slots are free and their times say what is usual.
         await condition(() => progress.segments.done >= progress.segments.total - 1);
-        const usualMs = median(segmentTimings.map((segment) => segment.provingMs));
-        await sleep(Math.max(1, dispatchedAt + job.options.hedgeFactor * usualMs - Date.now()));
+        const dueAt = hedgeDueAt(
+          dispatchedAt,
+          job.options.hedgeFactor,
+          segmentTimings.map((segment) => segment.provingMs),
+        );
+        await sleep(Math.max(1, dueAt - Date.now()));
       });
       hedgeDue.catch(() => undefined); // cancelled when the primary finishes first
       const first = await Promise.race([primary.then((outcome) => ({ outcome })), hedgeDue.then(() => undefined)]);

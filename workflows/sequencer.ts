@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrchestrationActivities } from '../activities/types';
-import { describeIssues, segmentPriority, type BlockJobInput } from '../domain/block';
+import { describeIssues, type BlockJobInput } from '../domain/block';
 import {
   applyChainConfig,
   BlockSubmissionSchema,
@@ -24,7 +24,7 @@ import {
   type ChainSnapshot,
   type ChainState,
 } from '../domain/chain';
-import { FailureTypes, NEVER_RETRIED, type RejectionType } from '../domain/failures';
+import { FailureTypes, type RejectionType } from '../domain/failures';
 import { blockSearchAttributes, blockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
 import { blockProofWorkflow } from './block';
 import {
@@ -38,6 +38,7 @@ import {
   setPausedUpdate,
   submitBlockUpdate,
 } from './definitions';
+import { PUBLICATION_RETRY, segmentPriority } from './policy';
 
 export interface SequencerInput {
   chainId: string;
@@ -59,7 +60,7 @@ const PUBLICATION_BATCH = 64;
 const publisher = proxyActivities<OrchestrationActivities>({
   taskQueue: ORCHESTRATION_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', nonRetryableErrorTypes: NEVER_RETRIED },
+  retry: PUBLICATION_RETRY,
 });
 
 /**
