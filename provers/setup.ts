@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ProverBackend } from './backend';
+import { o1jsCacheDir } from './o1js/protocol';
 import { standaloneProverContext } from './runtime';
 import { groth16CacheDir } from './groth16/keys';
 import { Groth16Prover } from './groth16/backend';
@@ -11,7 +12,7 @@ import { O1jsProver } from './o1js/backend';
  * first use, once per machine.
  */
 const BACKENDS = {
-  o1js: { cache: '~/.cache/prooflane/o1js (PROOFLANE_O1JS_CACHE)', create: (): ProverBackend => new O1jsProver() },
+  o1js: { cache: `${o1jsCacheDir()} (PROOFLANE_O1JS_CACHE)`, create: (): ProverBackend => new O1jsProver() },
   groth16: { cache: `${groth16CacheDir()} (PROOFLANE_GROTH16_CACHE)`, create: (): ProverBackend => new Groth16Prover() },
 } as const;
 type RealBackend = keyof typeof BACKENDS;

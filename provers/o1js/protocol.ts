@@ -1,3 +1,11 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+/** Where the prover processes keep the compiled keys, per machine (`PROOFLANE_O1JS_CACHE`). */
+export function o1jsCacheDir(): string {
+  return process.env.PROOFLANE_O1JS_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'o1js');
+}
+
 /** Messages between an o1js prover backend and its long-lived prover process (Node IPC). */
 export type ProverRequest =
   | { id: number; op: 'chunk'; blockHash: string; index: number }

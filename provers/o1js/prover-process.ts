@@ -1,15 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Cache, setBackend, verify, type VerificationKey } from 'o1js';
-import type { ProverReply, ProverRequest, ProverStatus } from './protocol';
+import { o1jsCacheDir, type ProverReply, type ProverRequest, type ProverStatus } from './protocol';
 
 /**
  * One GPU slot's o1js prover, in its own process: proving blocks the event loop for
  * seconds, so it never runs inside a Temporal worker. It compiles the program once (keys
  * cached per machine), then proves and verifies on request, one request at a time.
  */
-export const O1JS_CACHE_DIR = process.env.PROOFLANE_O1JS_CACHE ?? path.join(os.homedir(), '.cache', 'prooflane', 'o1js');
+const O1JS_CACHE_DIR = o1jsCacheDir();
 
 async function main(): Promise<void> {
   // The native backend must be chosen before o1js does any work (it is ~4.5x faster than WASM).
