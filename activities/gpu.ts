@@ -2,11 +2,23 @@ import { Context } from '@temporalio/activity';
 import type { WorkReceipt } from '../domain/block';
 import type { ProverRegistry } from '../provers/registry';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { readArtifact } from './artifacts';
 import { backendFor, runProverWork } from './prover-context';
-import type { AggregateProofsInput, DeviceSlots, ProveSegmentInput } from './types';
+import type { AggregateProofsInput, GpuActivities, ProveSegmentInput } from './types';
+
+/** A node's accelerators as the GPU activities see them: one device held per running task (`workers/gpu-slots.ts`). */
+export interface DeviceSlots {
+  /** Runs `run` on a free device; `waiting` is called every second while none is free. */
+  withDevice<T>(run: (device: number) => Promise<T>, options?: { signal?: AbortSignal; waiting?: () => void }): Promise<T>;
+}
 
 /** Heavy work: runs on GPU workers, one task per GPU slot. */
-export function createGpuActivities(deps: { provers: ProverRegistry; store: ArtifactStore; slots: DeviceSlots; identity: string }) {
+export function createGpuActivities(deps: {
+  provers: ProverRegistry;
+  store: ArtifactStore;
+  slots: DeviceSlots;
+  identity: string;
+}): GpuActivities {
   const { provers, store, slots, identity } = deps;
 
   async function timed(work: (device: number) => Promise<Uint8Array>): Promise<WorkReceipt> {
@@ -49,7 +61,7 @@ export function createGpuActivities(deps: { provers: ProverRegistry; store: Arti
 
     async aggregateProofs(task: AggregateProofsInput): Promise<WorkReceipt> {
       const backend = backendFor(provers, task.prover);
-      const children = await Promise.all(task.childRefs.map((ref) => store.get(ref)));
+      const children = await Promise.all(task.childRefs.map((ref) => readArtifact(store, ref)));
       return timed((device) =>
         runProverWork(
           device,

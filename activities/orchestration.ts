@@ -9,14 +9,18 @@ import {
   type PublishReceipt,
 } from '../publishing/proof-publisher';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { readArtifact } from './artifacts';
 import { backendFor, runProverWork } from './prover-context';
-import type { PlanBlockInput, VerifyBlockProofInput, VerifyResult } from './types';
+import type { OrchestrationActivities, PlanBlockInput, VerifyBlockProofInput, VerifyResult } from './types';
 
 /** Light work: runs on the orchestration worker beside the workflows. */
-export function createOrchestrationActivities(deps: { provers: ProverRegistry; store: ArtifactStore; publisher: ProofPublisher }) {
+export function createOrchestrationActivities(deps: {
+  provers: ProverRegistry;
+  store: ArtifactStore;
+  publisher: ProofPublisher;
+}): OrchestrationActivities {
   const { provers, store, publisher } = deps;
   return {
-    /** Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what already went out. */
     async publishProofs(batch: PublicationBatch): Promise<PublishReceipt[]> {
       const receipts: PublishReceipt[] = [];
       for (const proof of batch.proofs) {
@@ -43,7 +47,7 @@ export function createOrchestrationActivities(deps: { provers: ProverRegistry; s
 
     async verifyBlockProof(task: VerifyBlockProofInput): Promise<VerifyResult> {
       const backend = backendFor(provers, task.prover);
-      const proof = await store.get(task.proofRef);
+      const proof = await readArtifact(store, task.proofRef);
       const started = performance.now();
       const verdict = await runProverWork(-1, (context) =>
         backend.verify({ block: task.block, input: task.input, segmentCount: task.segmentCount, fanIn: task.fanIn, proof }, context),

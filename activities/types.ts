@@ -1,7 +1,6 @@
-import type { BlockRef, ProverInput, ProverName } from '../domain/block';
-import type { Verdict } from '../provers/backend';
-import type { createGpuActivities } from './gpu';
-import type { createOrchestrationActivities } from './orchestration';
+import type { BlockRef, ProverInput, ProverName, WorkReceipt } from '../domain/block';
+import type { BlockPlan, Verdict } from '../provers/backend';
+import type { PublicationBatch, PublishReceipt } from '../publishing/proof-publisher';
 
 /**
  * What the workflows send to activities and get back. Workflows import this file only, and
@@ -41,11 +40,16 @@ export interface VerifyResult extends Verdict {
   provingMs: number;
 }
 
-/** A node's accelerators as the GPU activities see them: one device held per running task. */
-export interface DeviceSlots {
-  /** Runs `run` on a free device; `waiting` is called every second while none is free. */
-  withDevice<T>(run: (device: number) => Promise<T>, options?: { signal?: AbortSignal; waiting?: () => void }): Promise<T>;
+/** Heavy work, on GPU workers (`./gpu.ts`): one task per GPU slot. */
+export interface GpuActivities {
+  proveSegment(task: ProveSegmentInput): Promise<WorkReceipt>;
+  aggregateProofs(task: AggregateProofsInput): Promise<WorkReceipt>;
 }
 
-export type GpuActivities = ReturnType<typeof createGpuActivities>;
-export type OrchestrationActivities = ReturnType<typeof createOrchestrationActivities>;
+/** Light work, on the orchestration worker beside the workflows (`./orchestration.ts`). */
+export interface OrchestrationActivities {
+  /** Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what already went out. */
+  publishProofs(batch: PublicationBatch): Promise<PublishReceipt[]>;
+  planBlock(task: PlanBlockInput): Promise<BlockPlan>;
+  verifyBlockProof(task: VerifyBlockProofInput): Promise<VerifyResult>;
+}

@@ -85,7 +85,15 @@ export class ChainService {
     if (snapshot.finalizedHead !== null && number <= snapshot.finalizedHead) {
       for await (const execution of this.options.client.workflow.list({ query: finalizedBlockQuery(chainId, number), pageSize: 1 })) {
         const workflowId = execution.workflowId;
-        const result: BlockProofResult = await this.options.client.workflow.getHandle(workflowId).result();
+        let result: BlockProofResult;
+        try {
+          // The very run that was listed: a later run under the same id must not answer for it.
+          result = await this.options.client.workflow.getHandle(workflowId, execution.runId, { followRuns: false }).result();
+        } catch (error) {
+          // Listed, then removed past its retention: as unknown as one never listed.
+          if (error instanceof WorkflowNotFoundError) break;
+          throw error;
+        }
         return {
           chainId,
           number,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema } from '../domain/block';
-import { BlockDefaultsSchema, BlockSubmissionSchema, ChainConfigBodySchema, ChainModeSchema, ReorgBodySchema } from '../domain/chain';
+import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema, SegmentProgressSchema } from '../domain/block';
+import { BlockSubmissionSchema, ChainConfigBodySchema, ChainSnapshotSchema, ReorgBodySchema } from '../domain/chain';
 
 /**
  * The HTTP contract of docs/DESIGN.md as zod schemas: requests are validated with them,
@@ -18,13 +18,6 @@ export const BlockParamsSchema = z.object({
     .pipe(BlockNumberSchema),
 });
 
-const SegmentsViewSchema = z.object({
-  total: z.number().int(),
-  done: z.number().int(),
-  running: z.number().int(),
-  failed: z.number().int(),
-});
-
 export const BlockViewSchema = z.object({
   chainId: z.string(),
   number: z.number().int(),
@@ -32,7 +25,7 @@ export const BlockViewSchema = z.object({
   status: z.enum(BLOCK_STATUSES),
   workflowId: z.string(),
   uiUrl: z.string(),
-  segments: SegmentsViewSchema.optional(),
+  segments: SegmentProgressSchema.optional(),
   timings: z
     .object({
       submittedAt: z.string().optional(),
@@ -49,23 +42,8 @@ export const BlockViewSchema = z.object({
 });
 export type BlockView = z.infer<typeof BlockViewSchema>;
 
-export const ChainViewSchema = z.object({
-  chainId: z.string(),
-  mode: ChainModeSchema,
-  maxInFlight: z.number().int(),
-  slotSeconds: z.number(),
-  defaults: BlockDefaultsSchema,
-  startNumber: z.number().int().optional(),
-  paused: z.boolean(),
-  finalizedHead: z.number().int().nullable(),
-  nextToFinalize: z.number().int().nullable(),
-  inFlight: z.array(z.number().int()),
-  queued: z.array(z.number().int()),
-  proved: z.array(z.number().int()),
-  failed: z.array(z.number().int()),
-  failures: z.array(z.object({ number: z.number().int(), error: z.string() })),
-  gaps: z.array(z.number().int()),
-});
+/** The chain view is the sequencer's snapshot, as it answers it. */
+export const ChainViewSchema = ChainSnapshotSchema;
 export type ChainView = z.infer<typeof ChainViewSchema>;
 
 export const ErrorCodeSchema = z.enum([

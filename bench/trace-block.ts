@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { ORCHESTRATION_TASK_QUEUE } from '../domain/names';
+import { directBlockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
 import type { BlockJobInput } from '../domain/block';
 import { replaceGpuPool, startBenchSystem } from './stack';
 import { summarize } from './stats';
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       };
       const handle = await client.workflow.start('blockProofWorkflow', {
         taskQueue: ORCHESTRATION_TASK_QUEUE,
-        workflowId: `trace-${Date.now()}-${i}`,
+        workflowId: directBlockWorkflowId(job.chainId, job.number),
         args: [job],
       });
       await handle.result();

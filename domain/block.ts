@@ -39,12 +39,15 @@ export const BlockRefSchema = z.object({
 });
 export type BlockRef = z.infer<typeof BlockRefSchema>;
 
+/** How long a GPU worker may go silent before its task is presumed lost and retried elsewhere. */
+export const HeartbeatTimeoutSchema = z.number().int().min(500).max(600_000);
+
 /** Orchestration knobs of one block proof; defaults suit the simulated backend. */
 export const ProofOptionsSchema = z.object({
   /** Fan-in of the aggregation tree unless the backend declares its own. */
   fanIn: z.number().int().min(2).max(64).default(4),
   /** A worker that stops heartbeating for this long is presumed dead; its task is retried elsewhere. */
-  heartbeatTimeoutMs: z.number().int().min(500).max(600_000).default(5_000),
+  heartbeatTimeoutMs: HeartbeatTimeoutSchema.default(5_000),
   /** Upper bound of one prover attempt (segment or aggregation). */
   attemptTimeoutMs: z.number().int().min(1_000).max(86_400_000).default(600_000),
   /**
@@ -87,13 +90,14 @@ export const BLOCK_STATUSES = ['queued', 'proving', 'aggregating', 'proved', 'fi
 export const BlockStatusSchema = z.enum(BLOCK_STATUSES);
 export type BlockStatus = z.infer<typeof BlockStatusSchema>;
 
-export interface SegmentProgress {
-  total: number;
-  done: number;
+export const SegmentProgressSchema = z.object({
+  total: z.number().int(),
+  done: z.number().int(),
   /** Dispatched to the GPU task queue and not finished yet. */
-  running: number;
-  failed: number;
-}
+  running: z.number().int(),
+  failed: z.number().int(),
+});
+export type SegmentProgress = z.infer<typeof SegmentProgressSchema>;
 
 export interface BlockProgress {
   status: BlockStatus;

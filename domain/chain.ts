@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { BlockHashSchema, BlockNumberSchema, GpuClassSchema, ProverInputSchema, ProverNameSchema, SegmentCountSchema } from './block';
+import {
+  BlockHashSchema,
+  BlockNumberSchema,
+  GpuClassSchema,
+  HeartbeatTimeoutSchema,
+  ProverInputSchema,
+  ProverNameSchema,
+  SegmentCountSchema,
+  type SegmentProgress,
+} from './block';
 
 /**
  * The chain model: how blocks are submitted and how a chain is configured. The API
@@ -16,7 +25,7 @@ export const BlockDefaultsSchema = z
     prover: ProverNameSchema.optional(),
     segments: SegmentCountSchema.optional(),
     /** How long a GPU worker may go silent before its task is retried elsewhere (default 5 s). */
-    heartbeatTimeoutMs: z.number().int().min(500).max(600_000).optional(),
+    heartbeatTimeoutMs: HeartbeatTimeoutSchema.optional(),
   })
   .strict();
 
@@ -42,7 +51,7 @@ export const ChainConfigSchema = z.object({
     gpuClass: GpuClassSchema,
     prover: ProverNameSchema,
     segments: SegmentCountSchema,
-    heartbeatTimeoutMs: z.number().int().min(500).max(600_000).optional(),
+    heartbeatTimeoutMs: HeartbeatTimeoutSchema.optional(),
   }),
   startNumber: BlockNumberSchema.optional(),
 });
@@ -107,7 +116,7 @@ export interface BlockEntry {
   proofRef?: string;
   provingMs?: number;
   overheadMs?: number;
-  segmentProgress?: { total: number; done: number; running: number; failed: number };
+  segmentProgress?: SegmentProgress;
   error?: string;
 }
 
@@ -124,24 +133,26 @@ export interface ChainState {
   incarnations: Record<string, number>;
 }
 
-export interface ChainSnapshot {
-  chainId: string;
-  mode: ChainMode;
-  maxInFlight: number;
-  slotSeconds: number;
-  defaults: ChainConfig['defaults'];
-  startNumber?: number;
-  paused: boolean;
-  finalizedHead: number | null;
-  nextToFinalize: number | null;
-  inFlight: number[];
-  queued: number[];
-  proved: number[];
-  failed: number[];
-  failures: { number: number; error: string }[];
+/** What a chain shows of itself: the chain view of the HTTP API, answered by the sequencer. */
+export const ChainSnapshotSchema = z.object({
+  chainId: z.string(),
+  mode: ChainModeSchema,
+  maxInFlight: z.number().int(),
+  slotSeconds: z.number(),
+  defaults: BlockDefaultsSchema,
+  startNumber: z.number().int().optional(),
+  paused: z.boolean(),
+  finalizedHead: z.number().int().nullable(),
+  nextToFinalize: z.number().int().nullable(),
+  inFlight: z.array(z.number().int()),
+  queued: z.array(z.number().int()),
+  proved: z.array(z.number().int()),
+  failed: z.array(z.number().int()),
+  failures: z.array(z.object({ number: z.number().int(), error: z.string() })),
   /** Numbers between the next to finalize and the highest known block that nobody submitted yet. */
-  gaps: number[];
-}
+  gaps: z.array(z.number().int()),
+});
+export type ChainSnapshot = z.infer<typeof ChainSnapshotSchema>;
 
 export interface SubmitResult {
   outcome: 'accepted' | 'duplicate';

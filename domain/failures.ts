@@ -16,6 +16,10 @@ export const FailureTypes = {
   BlockFailed: 'BlockFailed',
   /** Another proof, or another hash, is already published for the block. */
   PublicationConflict: 'PublicationConflict',
+  /** A proof the task needs is not in the worker's artifact store (workers that do not share one, or lost data). */
+  ArtifactMissing: 'ArtifactMissing',
+  /** A stored proof no longer hashes to its address: corruption or tampering. */
+  ArtifactCorrupt: 'ArtifactCorrupt',
   /** A chain refused a request: the request itself is malformed. */
   InvalidRequest: 'InvalidRequest',
   /** A chain refused a request: it contradicts the chain's state (a different hash, a finalized number). */
@@ -41,6 +45,8 @@ export const RETRY_OF: Record<FailureType, 'never' | 'limited'> = {
   InvalidBlockJob: 'never',
   BlockFailed: 'never',
   PublicationConflict: 'never',
+  ArtifactMissing: 'never',
+  ArtifactCorrupt: 'never',
   InvalidRequest: 'never',
   Conflict: 'never',
   NotFound: 'never',

@@ -34,7 +34,7 @@ export function directBlockWorkflowId(chainId: string, number: number): string {
  * (`[a-z0-9-]`), so it cannot break out of the quotes.
  */
 export function finalizedBlockQuery(chainId: string, number: number): string {
-  return `WorkflowType = 'blockProofWorkflow' AND ChainId = '${chainId}' AND BlockNumber = ${number} AND BlockStatus = 'finalized'`;
+  return `WorkflowType = 'blockProofWorkflow' AND ChainId = '${chainId}' AND BlockNumber = ${number} AND BlockStatus = 'finalized' AND ExecutionStatus = 'Completed'`;
 }
 
 export function sequencerWorkflowId(chainId: string): string {

@@ -95,3 +95,26 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
 }
+
+/**
+ * Why child proofs do not cover segments [from, to) in order, or undefined when they do: what an
+ * aggregation checks before it combines them.
+ */
+export function contiguityProblem(children: { from: number; to: number }[], from: number, to: number): string | undefined {
+  let expected = from;
+  for (const child of children) {
+    if (child.from !== expected) return `child proofs are not contiguous at segment ${expected}`;
+    expected = child.to;
+  }
+  return expected === to ? undefined : `child proofs end at ${expected}, expected ${to}`;
+}
+
+/** Whether a process with this pid exists (signal 0 probes without touching it; EPERM means it exists as another user's). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

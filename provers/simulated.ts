@@ -14,7 +14,7 @@ import {
   type Verdict,
   type VerifyRequest,
 } from './backend';
-import { decodeJsonProof, encodeJsonProof, sleep, workFor } from './runtime';
+import { contiguityProblem, decodeJsonProof, encodeJsonProof, sleep, workFor } from './runtime';
 
 /**
  * A prover that takes configured time and produces real bytes: each segment proof is
@@ -110,13 +110,9 @@ export class SimulatedProver implements ProverBackend {
   async aggregate(request: AggregateRequest, context: ProverContext): Promise<Uint8Array> {
     const sim = this.simulation(request.input);
     const children = request.children.map((bytes, i) => decodeJsonProof(bytes, ProofSchema, `child proof ${i}`));
-    let expectedFrom = request.from;
-    for (const child of children) {
-      if (!sameBlock(child, request.block)) throw new BadInputError('child proof belongs to another block');
-      if (child.from !== expectedFrom) throw new BadInputError(`child proofs are not contiguous at segment ${expectedFrom}`);
-      expectedFrom = child.to;
-    }
-    if (expectedFrom !== request.to) throw new BadInputError(`child proofs end at ${expectedFrom}, expected ${request.to}`);
+    if (children.some((child) => !sameBlock(child, request.block))) throw new BadInputError('child proof belongs to another block');
+    const gap = contiguityProblem(children, request.from, request.to);
+    if (gap) throw new BadInputError(gap);
     await this.runAttempt(sim, `aggregate:${request.from}-${request.to}`, sim.aggregateMs, request.block, context);
     return encodeJsonProof(aggregateProof(request.block, children));
   }

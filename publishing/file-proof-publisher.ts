@@ -20,19 +20,24 @@ const PublishedRecordSchema = z.object({
   publishedAt: z.number(),
 });
 
+/** Records are written here first; a crash mid-publication can leave a file here, never in a chain's folder. */
+const STAGING = '.staging';
+
 /**
  * One JSON record per block under `<root>/<chainId>/<number>.json`. A record is written whole
- * to a staging file, flushed, then hard-linked to its name, which fails if the name exists:
- * a crash at any point leaves either no record or a complete one, never a half file.
+ * to a staging file (`<root>/.staging/`, same file system), flushed, then hard-linked to its
+ * name, which fails if the name exists: a crash at any point leaves either no record or a
+ * complete one, never a half file, and a chain's folder holds only records.
  */
 export class FileProofPublisher implements ProofPublisher {
   constructor(readonly root: string) {}
 
   async publish(publication: Publication): Promise<PublishReceipt> {
     const file = this.pathOf(publication.chainId, publication.number);
-    await mkdir(path.dirname(file), { recursive: true });
+    const stagingDir = path.join(this.root, STAGING);
+    await Promise.all([mkdir(path.dirname(file), { recursive: true }), mkdir(stagingDir, { recursive: true })]);
     const record: PublishedRecord = { ...publication, publishedAt: Date.now() };
-    const staging = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    const staging = path.join(stagingDir, `${publication.chainId}-${publication.number}-${randomBytes(6).toString('hex')}.tmp`);
     try {
       const handle = await open(staging, 'wx');
       try {

@@ -102,6 +102,17 @@ describe('block proof workflow on a real Temporal server', () => {
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('failed');
   });
 
+  it('fails a block, naming the missing proof, when a GPU node writes to a store the orchestration worker does not share', async () => {
+    await cluster.addGpuPool('cpu', 2, 'cpu-node-own-store', undefined, `memory://not-shared-${uniqueChain('store')}`);
+    const handle = await cluster.startBlock(
+      simulatedBlock(uniqueChain('unshared'), 1, { segments: 2, gpuClass: 'cpu', input: { simulate: { segmentMs: 10 } } }),
+    );
+    const error: unknown = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/artifact sha256:[0-9a-f]{64} is not in the store at /);
+    expect((await handle.query(blockProgressQuery)).status).toBe('failed');
+  });
+
   it('rejects a malformed workflow input at the workflow boundary', async () => {
     const chainId = uniqueChain('boundary');
     const handle = await cluster.startBlock({ chainId, number: 1, hash: 'not-a-hash', segments: 0, gpuClass: 'h100', prover: 'simulated' });

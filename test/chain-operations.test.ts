@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TestApi } from './support/api';
 import { publishedDir, TestCluster, uniqueChain, waitFor } from './support/cluster';
 import { blockWorkflowId, sequencerWorkflowId } from '../domain/names';
+import { blockEntryQuery } from '../workflows/definitions';
 
 describe('chain operations over HTTP', () => {
   let cluster: TestCluster;
@@ -217,6 +218,9 @@ describe('blocks that have left the sequencer window', () => {
     for (const number of [1, 2]) expect((await api.submit(chainId, number)).status).toBe(202);
     await api.waitUntilFinalized(chainId, 2);
 
+    // Block 0 has left the sequencer's window: only its workflow still knows it.
+    const sequencer = cluster.client.workflow.getHandle(sequencerWorkflowId(chainId));
+    expect(await sequencer.query(blockEntryQuery, 0)).toBeNull();
     const block = await api.block(chainId, 0);
     expect(block).toMatchObject({ number: 0, status: 'finalized', workflowId: retry.workflowId, proof: { verified: true } });
     expect(block.uiUrl).toContain(encodeURIComponent(retry.workflowId));

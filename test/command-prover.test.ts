@@ -2,18 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { isProcessAlive } from '../provers/runtime';
 import { blockProgressQuery } from '../workflows/definitions';
 import { activityRuns } from './support/history';
 import { blockHash, TestCluster, uniqueChain, waitFor } from './support/cluster';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the command prover backend (external executable, JSON in/out)', () => {
   let cluster: TestCluster;
@@ -78,10 +70,10 @@ describe('the command prover backend (external executable, JSON in/out)', () => 
       const progress = await handle.query(blockProgressQuery);
       if (progress.segments.running === 0 || !existsSync(pidFile)) return undefined;
       const value = Number(readFileSync(pidFile, 'utf8'));
-      return value && isAlive(value) ? value : undefined;
+      return value && isProcessAlive(value) ? value : undefined;
     });
     await handle.cancel();
-    await waitFor('the prover process to exit', async () => (isAlive(pid) ? undefined : true), 15_000);
+    await waitFor('the prover process to exit', async () => (isProcessAlive(pid) ? undefined : true), 15_000);
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.query(blockProgressQuery)).status).toBe('cancelled');
   });

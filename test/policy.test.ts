@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { aggregationPriority, hedgeDueAt, proverRetryDelayMs, segmentPriority } from '../workflows/policy';
+import { FailureTypes, NEVER_RETRIED } from '../domain/failures';
+import {
+  aggregationPriority,
+  GPU_TASK_RETRY,
+  hedgeDueAt,
+  LOCAL_ACTIVITY_RETRY,
+  proverRetryDelayMs,
+  PUBLICATION_RETRY,
+  segmentPriority,
+} from '../workflows/policy';
 
 const SEED = { seed: 23, numRuns: 500 };
 const distance = fc.integer({ min: -3, max: 10_000 });
@@ -46,5 +55,14 @@ describe('scheduling policy', () => {
   it('hedges a straggler after hedgeFactor times the median of the finished segments', () => {
     expect(hedgeDueAt(1_000, 3, [100, 300, 200])).toBe(1_600);
     expect(hedgeDueAt(1_000, 3, [100, 200, 300, 400])).toBe(1_900);
+  });
+
+  it('leaves prover errors of GPU tasks to the block workflow’s budget and never retries what cannot heal', () => {
+    expect(GPU_TASK_RETRY.nonRetryableErrorTypes).toEqual(expect.arrayContaining([...NEVER_RETRIED, FailureTypes.ProverFailed]));
+    expect(GPU_TASK_RETRY.maximumAttempts).toBeUndefined();
+    expect(LOCAL_ACTIVITY_RETRY.nonRetryableErrorTypes).not.toContain(FailureTypes.ProverFailed);
+    for (const policy of [GPU_TASK_RETRY, LOCAL_ACTIVITY_RETRY, PUBLICATION_RETRY]) {
+      expect(policy.nonRetryableErrorTypes).toEqual(expect.arrayContaining([FailureTypes.BadInput, FailureTypes.ArtifactCorrupt]));
+    }
   });
 });

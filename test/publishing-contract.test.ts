@@ -78,12 +78,14 @@ describe('file proof publisher', () => {
   it('never writes a half record: a crashed attempt leaves only a staging file, which a later publish ignores', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'prooflane-published-'));
     const publisher = createProofPublisher(pathToFileURL(root).href);
-    await mkdir(path.join(root, 'contract'));
     // What a SIGKILL between writing and linking leaves: a partial staging file, no record.
-    writeFileSync(path.join(root, 'contract', '5.json.deadbeef0000.tmp'), '{"chainId":"contr');
+    await mkdir(path.join(root, '.staging'));
+    writeFileSync(path.join(root, '.staging', 'contract-5-deadbeef0000.tmp'), '{"chainId":"contr');
     expect(await publisher.lookup('contract', 5)).toBeUndefined();
     expect((await publisher.publish(publication(5))).alreadyPublished).toBe(false);
-    expect(readdirSync(path.join(root, 'contract')).filter((file) => !file.endsWith('.tmp'))).toEqual(['5.json']);
+    // The chain's folder holds exactly its records; what the publish staged is gone.
+    expect(readdirSync(path.join(root, 'contract'))).toEqual(['5.json']);
+    expect(readdirSync(path.join(root, '.staging'))).toEqual(['contract-5-deadbeef0000.tmp']);
     expect((await publisher.lookup('contract', 5))?.proofRef).toBe(publication(5).proofRef);
   });
 

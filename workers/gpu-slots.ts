@@ -1,4 +1,4 @@
-import type { DeviceSlots } from '../activities/types';
+import type { DeviceSlots } from '../activities/gpu';
 
 /**
  * The GPUs of one node; each task holds a device until it ends. A worker that serves one prover

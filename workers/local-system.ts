@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServer, type DevServerOptions } from '../infra/temporal/dev-server';
+import { artifactStoreUri, publisherUri } from '../config/storage';
 import { freePort, spawnTsProcess, stopProcess, untilReady } from '../infra/processes';
 
 const REPO = path.resolve(__dirname, '..');
@@ -75,6 +76,9 @@ export class LocalSystem {
       TEMPORAL_NAMESPACE: this.server.namespace,
       ...(this.server.uiUrl ? { TEMPORAL_UI_URL: this.server.uiUrl } : {}),
       PROOFLANE_DATA_DIR: this.options.dataDir,
+      // Stores in this system's data folder, whatever the caller's environment names.
+      PROOFLANE_ARTIFACT_STORE: artifactStoreUri({ PROOFLANE_DATA_DIR: this.options.dataDir }),
+      PROOFLANE_PUBLISHER: publisherUri({ PROOFLANE_DATA_DIR: this.options.dataDir }),
       PROOFLANE_API_PORT: String(this.options.apiPort),
       ...this.options.env,
     };

@@ -20,7 +20,13 @@ async function main(): Promise<void> {
     server: { dbFile, port: 7233, uiPort: 8233, metricsPort: 9233, logLevel: 'error' },
     apiPort,
     dataDir: dataDir(),
-    env: { PROOFLANE_LOG_LEVEL: process.env.PROOFLANE_LOG_LEVEL ?? 'WARN', PROOFLANE_DEFAULT_GPU_CLASS: gpuClass },
+    env: {
+      PROOFLANE_LOG_LEVEL: process.env.PROOFLANE_LOG_LEVEL ?? 'WARN',
+      PROOFLANE_DEFAULT_GPU_CLASS: gpuClass,
+      // Stores named in this shell win over the data folder's.
+      ...(process.env.PROOFLANE_ARTIFACT_STORE ? { PROOFLANE_ARTIFACT_STORE: process.env.PROOFLANE_ARTIFACT_STORE } : {}),
+      ...(process.env.PROOFLANE_PUBLISHER ? { PROOFLANE_PUBLISHER: process.env.PROOFLANE_PUBLISHER } : {}),
+    },
   });
   await system.addGpuWorker(gpuClass, gpus, `${gpuClass}-demo-node`);
 

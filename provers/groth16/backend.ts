@@ -12,7 +12,7 @@ import {
   type Verdict,
   type VerifyRequest,
 } from '../backend';
-import { decodeJsonProof, encodeJsonProof, whileAlive } from '../runtime';
+import { contiguityProblem, decodeJsonProof, encodeJsonProof, whileAlive } from '../runtime';
 import { groth16Keys, type CircuitName, type Groth16Keys } from './keys';
 import { genesisValue, transactionValues } from '../stand-in-block';
 import { AGGREGATION_FAN_IN, chainCommitment, stateAfter, type Transition } from './statement';
@@ -91,15 +91,13 @@ export class Groth16Prover implements ProverBackend {
     if (request.children.length > AGGREGATION_FAN_IN)
       throw new BadInputError(`groth16 aggregates at most ${AGGREGATION_FAN_IN} proofs, got ${request.children.length}`);
     const children = request.children.map((bytes, i) => decodeJsonProof(bytes, ArtifactSchema, `child proof ${i}`));
-    let expectedFrom = request.from;
+    const gap = contiguityProblem(children.map(rangeOf), request.from, request.to);
+    if (gap) throw new BadInputError(gap);
     for (const [i, child] of children.entries()) {
       const range = rangeOf(child);
-      if (range.from !== expectedFrom) throw new BadInputError(`child proofs are not contiguous at segment ${expectedFrom}`);
-      expectedFrom = range.to;
       if (!(await whileAlive(context, verifyTop(keys, child))))
         throw new BadInputError(`child proof ${i} (segments ${range.from}-${range.to}) does not verify`);
     }
-    if (expectedFrom !== request.to) throw new BadInputError(`child proofs end at ${expectedFrom}, expected ${request.to}`);
     const transitions = children.map(transitionOf);
     const pad = (values: bigint[]): string[] => [...values, ...Array<bigint>(AGGREGATION_FAN_IN - values.length).fill(0n)].map(String);
     const input = {
@@ -174,12 +172,8 @@ async function verifyTree(keys: Groth16Keys, node: Artifact): Promise<string | u
   if (node.kind === 'segment') return undefined;
   const transitions = node.children.map(transitionOf);
   const [blockStart, blockEnd, commitment, count] = node.publicSignals.map(BigInt);
-  let from = node.from;
-  for (const child of node.children) {
-    if (rangeOf(child).from !== from) return `aggregate ${node.from}-${node.to}: children are not contiguous at segment ${from}`;
-    from = rangeOf(child).to;
-  }
-  if (from !== node.to) return `aggregate ${node.from}-${node.to}: children end at ${from}`;
+  const gap = contiguityProblem(node.children.map(rangeOf), node.from, node.to);
+  if (gap) return `aggregate ${node.from}-${node.to}: ${gap}`;
   if (
     count !== BigInt(node.children.length) ||
     blockStart !== transitions[0].start ||

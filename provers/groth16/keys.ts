@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as snarkjs from 'snarkjs';
 import type { VerificationKey } from 'snarkjs';
+import { isProcessAlive } from '../runtime';
 
 /**
  * Groth16 parameters, prepared once per machine and cached (never committed):
@@ -148,7 +149,7 @@ async function withLock<T>(lock: string, log: (message: string) => void, work: (
       const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => 'NaN'));
       // An owner that died before writing its pid leaves a lock without one: old means abandoned.
       const abandoned = Number.isInteger(owner)
-        ? !isAlive(owner)
+        ? !isProcessAlive(owner)
         : Date.now() - (await stat(lock).catch(() => ({ mtimeMs: 0 }))).mtimeMs > 30_000;
       if (abandoned) {
         await rm(lock, { recursive: true, force: true });
@@ -164,15 +165,6 @@ async function withLock<T>(lock: string, log: (message: string) => void, work: (
     return await work();
   } finally {
     await rm(lock, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

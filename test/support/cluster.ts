@@ -51,15 +51,21 @@ export class TestCluster {
     return cluster;
   }
 
-  /** An in-process GPU pool; `provers` replaces its backends (a faulty node in a test). */
-  async addGpuPool(gpuClass: GpuClass, gpus: number, identity: string, provers: ProverRegistry = this.provers): Promise<GpuWorkerPool> {
+  /** An in-process GPU pool; `provers` replaces its backends (a faulty node in a test), `artifactStore` its store (a misconfigured node). */
+  async addGpuPool(
+    gpuClass: GpuClass,
+    gpus: number,
+    identity: string,
+    provers: ProverRegistry = this.provers,
+    artifactStore = artifactStoreUri(),
+  ): Promise<GpuWorkerPool> {
     const pool = await GpuWorkerPool.create({
       connection: this.nativeConnection,
       namespace: temporalSettings().namespace,
       gpuClass,
       gpus,
       identity,
-      artifactStore: artifactStoreUri(),
+      artifactStore,
       drainGraceMs: 1_000,
       provers,
     });

@@ -25,6 +25,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_NAMESPACE = server.namespace;
   process.env.PROOFLANE_WORKFLOW_BUNDLE = bundlePath;
   process.env.PROOFLANE_DATA_DIR = path.join(workDir, 'data');
+  // The stores of the test cluster live in that folder, whatever the developer's shell names.
+  delete process.env.PROOFLANE_ARTIFACT_STORE;
+  delete process.env.PROOFLANE_PUBLISHER;
   process.env.PROOFLANE_LOG_LEVEL = process.env.PROOFLANE_LOG_LEVEL ?? 'ERROR';
 }
 
