@@ -2,6 +2,7 @@ import { buildOpenApiDocument } from '../api/openapi';
 import { BlockViewSchema, ChainViewSchema, ReorgAcceptedSchema, RetryAcceptedSchema, SubmittedBlockSchema } from '../api/schemas';
 import { TestApi } from './support/api';
 import { blockHash, TestCluster, uniqueChain } from './support/cluster';
+import { useTestStack } from './support/stack';
 
 const HASH = `0x${'ab'.repeat(32)}`;
 
@@ -111,45 +112,36 @@ describe('HTTP contract: bad requests get their documented status and error shap
 });
 
 describe('HTTP contract: answers have the shapes the OpenAPI document declares', () => {
-  let cluster: TestCluster;
-  let api: TestApi;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('h100', 4, 'h100-node');
-    api = await TestApi.start(cluster);
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [['h100', 4, 'h100-node']],
+    api: {},
   });
 
   it('submit, block and chain views, reorg and retry answer exactly their schemas', async () => {
     const chainId = uniqueChain('shapes');
-    expect(ChainViewSchema.strict().parse((await api.configure(chainId, { mode: 'pipelined', startNumber: 0 })).body).chainId).toBe(
+    expect(ChainViewSchema.strict().parse((await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0 })).body).chainId).toBe(
       chainId,
     );
-    const submitted = await api.submit(chainId, 0, { input: { simulate: { segmentMs: 10 } } });
+    const submitted = await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 10 } } });
     expect(submitted.status).toBe(202);
     expect(SubmittedBlockSchema.strict().parse(submitted.body).uiUrl).toContain(encodeURIComponent(submitted.body.workflowId));
-    const again = await api.submit(chainId, 0, { input: { simulate: { segmentMs: 10 } } });
+    const again = await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 10 } } });
     expect(again.status).toBe(200);
     SubmittedBlockSchema.strict().parse(again.body);
-    await api.waitUntilFinalized(chainId, 0);
-    BlockViewSchema.strict().parse((await api.request('GET', `/v1/chains/${chainId}/blocks/0`)).body);
+    await stack.api.waitUntilFinalized(chainId, 0);
+    BlockViewSchema.strict().parse((await stack.api.request('GET', `/v1/chains/${chainId}/blocks/0`)).body);
 
     // Block 1 fails on bad input, so it can be retried; block 2 is reorged away.
-    await api.submit(chainId, 1, { input: { simulate: { badInputSegments: [0] } } });
-    await api.waitForChain(chainId, 'block 1 to fail', (view) => view.failed.includes(1));
-    const retry = await api.request('POST', `/v1/chains/${chainId}/blocks/1/retry`);
+    await stack.api.submit(chainId, 1, { input: { simulate: { badInputSegments: [0] } } });
+    await stack.api.waitForChain(chainId, 'block 1 to fail', (view) => view.failed.includes(1));
+    const retry = await stack.api.request('POST', `/v1/chains/${chainId}/blocks/1/retry`);
     expect(retry.status).toBe(202);
     expect(RetryAcceptedSchema.strict().parse(retry.body)).toEqual({ accepted: true, chainId, number: 1, workflowId: expect.any(String) });
-    await api.submit(chainId, 2, { input: { simulate: { segmentMs: 60_000 } } });
-    const reorg = await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 2 });
+    await stack.api.submit(chainId, 2, { input: { simulate: { segmentMs: 60_000 } } });
+    const reorg = await stack.api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 2 });
     expect(reorg.status).toBe(202);
     expect(ReorgAcceptedSchema.strict().parse(reorg.body)).toMatchObject({ accepted: true, chainId, forgotten: [2] });
-    ChainViewSchema.strict().parse((await api.request('GET', `/v1/chains/${chainId}`)).body);
+    ChainViewSchema.strict().parse((await stack.api.request('GET', `/v1/chains/${chainId}`)).body);
   });
 });
 

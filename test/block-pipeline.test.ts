@@ -4,23 +4,17 @@ import { blockProgressQuery } from '../workflows/definitions';
 import { defaultProverRegistry } from '../provers/registry';
 import { servedProvers } from '../workers/gpu-worker';
 import { activityRuns } from './support/history';
-import { simulatedBlock, TestCluster, uniqueChain, waitFor } from './support/cluster';
+import { simulatedBlock, uniqueChain, waitFor } from './support/cluster';
+import { useTestStack } from './support/stack';
 
 describe('block proof workflow on a real Temporal server', () => {
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('h100', 8, 'h100-node');
-  });
-
-  afterAll(async () => {
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [['h100', 8, 'h100-node']],
   });
 
   it('proves a block: every segment runs exactly once and the aggregated proof verifies', async () => {
     const chainId = uniqueChain('pipeline');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 7, {
         segments: 6,
         input: { simulate: { segmentMs: 100, aggregateMs: 20 } },
@@ -51,7 +45,7 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('runs segments in parallel across GPU slots', async () => {
     const chainId = uniqueChain('parallel');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 8,
         input: { simulate: { segmentMs: 500, aggregateMs: 10 } },
@@ -71,7 +65,7 @@ describe('block proof workflow on a real Temporal server', () => {
   it('builds the aggregation tree from the fan-in: 5 segments at fan-in 2 take 3 levels', async () => {
     const chainId = uniqueChain('tree');
     const result = await (
-      await cluster.startBlock(
+      await stack.cluster.startBlock(
         simulatedBlock(chainId, 1, {
           segments: 5,
           input: { simulate: { segmentMs: 10, aggregateMs: 10 } },
@@ -85,7 +79,7 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('fails a block with bad input at once, without retrying, and says why', async () => {
     const chainId = uniqueChain('badinput');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 3,
         input: { simulate: { segmentMs: 50, badInputSegments: [1] } },
@@ -103,8 +97,8 @@ describe('block proof workflow on a real Temporal server', () => {
   });
 
   it('fails a block, naming the missing proof, when a GPU node writes to a store the orchestration worker does not share', async () => {
-    await cluster.addGpuPool('cpu', 2, 'cpu-node-own-store', undefined, `memory://not-shared-${uniqueChain('store')}`);
-    const handle = await cluster.startBlock(
+    await stack.cluster.addGpuPool('cpu', 2, 'cpu-node-own-store', undefined, `memory://not-shared-${uniqueChain('store')}`);
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(uniqueChain('unshared'), 1, { segments: 2, gpuClass: 'cpu', input: { simulate: { segmentMs: 10 } } }),
     );
     const error: unknown = await handle.result().catch((e: unknown) => e);
@@ -115,7 +109,14 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('rejects a malformed workflow input at the workflow boundary', async () => {
     const chainId = uniqueChain('boundary');
-    const handle = await cluster.startBlock({ chainId, number: 1, hash: 'not-a-hash', segments: 0, gpuClass: 'h100', prover: 'simulated' });
+    const handle = await stack.cluster.startBlock({
+      chainId,
+      number: 1,
+      hash: 'not-a-hash',
+      segments: 0,
+      gpuClass: 'h100',
+      prover: 'simulated',
+    });
     const error: unknown = await handle.result().catch((e: unknown) => e);
     expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/invalid block job: .*hash.*segments/);
   });
@@ -123,7 +124,7 @@ describe('block proof workflow on a real Temporal server', () => {
   it('retries a segment whose prover crashes, and still proves the block', async () => {
     const chainId = uniqueChain('flaky');
     const result = await (
-      await cluster.startBlock(
+      await stack.cluster.startBlock(
         simulatedBlock(chainId, 1, {
           segments: 8,
           input: { simulate: { segmentMs: 20, aggregateMs: 5, crashingSegments: { '2': 2, '5': 1 } } },
@@ -139,7 +140,7 @@ describe('block proof workflow on a real Temporal server', () => {
 
   it('fails a block whose prover keeps crashing after its budget of prover errors, with the reason', async () => {
     const chainId = uniqueChain('budget');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 1,
         input: { simulate: { segmentMs: 10, failureRate: 1 } },
@@ -155,8 +156,10 @@ describe('block proof workflow on a real Temporal server', () => {
   it('hedges a straggler: a second copy on a free slot cuts the tail, and only one result counts', async () => {
     const chainId = uniqueChain('hedge');
     const straggler = { segments: 4, input: { simulate: { segmentMs: 100, aggregateMs: 10, slowSegments: { '2': 4_000 } } } };
-    const unhedged = await (await cluster.startBlock(simulatedBlock(chainId, 1, { ...straggler, options: { hedgeFactor: 0 } }))).result();
-    const handle = await cluster.startBlock(simulatedBlock(chainId, 2, { ...straggler, options: { hedgeFactor: 3 } }));
+    const unhedged = await (
+      await stack.cluster.startBlock(simulatedBlock(chainId, 1, { ...straggler, options: { hedgeFactor: 0 } }))
+    ).result();
+    const handle = await stack.cluster.startBlock(simulatedBlock(chainId, 2, { ...straggler, options: { hedgeFactor: 3 } }));
     const hedged = await handle.result();
     expect(unhedged.timings.totalMs).toBeGreaterThanOrEqual(4_000);
     expect(hedged.timings.totalMs).toBeLessThan(unhedged.timings.totalMs / 2);
@@ -171,7 +174,7 @@ describe('block proof workflow on a real Temporal server', () => {
   it('retries a segment whose prover hangs (stops heartbeating) and still proves the block', async () => {
     const chainId = uniqueChain('hang');
     const result = await (
-      await cluster.startBlock(
+      await stack.cluster.startBlock(
         simulatedBlock(chainId, 1, {
           segments: 4,
           input: { simulate: { segmentMs: 50, hangingSegments: { '1': 1 } } },
@@ -188,24 +191,19 @@ describe('block proof workflow on a real Temporal server', () => {
 });
 
 describe('routing by GPU class', () => {
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('a100', 2, 'a100-node');
-    await cluster.addGpuPool('h100', 4, 'idle-h100-node');
-    // Two l4 nodes: one declares only the `command` backend, the other only `simulated`.
-    await cluster.addGpuPool('l4', 4, 'l4-command-node', servedProvers('command', defaultProverRegistry()));
-    await cluster.addGpuPool('l4', 1, 'l4-simulated-node', servedProvers('simulated', defaultProverRegistry()));
-  });
-
-  afterAll(async () => {
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [
+      ['a100', 2, 'a100-node'],
+      ['h100', 4, 'idle-h100-node'],
+      // Two l4 nodes: one declares only the `command` backend, the other only `simulated`.
+      ['l4', 4, 'l4-command-node', servedProvers('command', defaultProverRegistry())],
+      ['l4', 1, 'l4-simulated-node', servedProvers('simulated', defaultProverRegistry())],
+    ],
   });
 
   it('proves an a100 block only on a100 workers while an h100 worker idles beside them', async () => {
     const chainId = uniqueChain('routing');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 4,
         gpuClass: 'a100',
@@ -221,7 +219,7 @@ describe('routing by GPU class', () => {
 
   it('sends a block only to nodes that declare its prover backend', async () => {
     const chainId = uniqueChain('backend-routing');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 4,
         gpuClass: 'l4',

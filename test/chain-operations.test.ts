@@ -1,42 +1,35 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TestApi } from './support/api';
-import { publishedDir, TestCluster, uniqueChain, waitFor } from './support/cluster';
+import { publishedDir, uniqueChain, waitFor } from './support/cluster';
 import { blockWorkflowId, sequencerWorkflowId } from '../domain/names';
 import { blockEntryQuery } from '../workflows/definitions';
+import { useTestStack } from './support/stack';
 
 describe('chain operations over HTTP', () => {
-  let cluster: TestCluster;
-  let api: TestApi;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('h100', 8, 'h100-node');
-    await cluster.addGpuPool('l4', 4, 'l4-node');
-    api = await TestApi.start(cluster);
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [
+      ['h100', 8, 'h100-node'],
+      ['l4', 4, 'l4-node'],
+    ],
+    api: {},
   });
 
   it('answers an identical resubmission with 200 and the same block, and another hash with 409', async () => {
     const chainId = uniqueChain('idem');
-    const first = await api.submit(chainId, 0);
+    const first = await stack.api.submit(chainId, 0);
     expect(first.status).toBe(202);
-    const again = await api.submit(chainId, 0);
+    const again = await stack.api.submit(chainId, 0);
     expect(again.status).toBe(200);
     expect(again.body.workflowId).toBe(first.body.workflowId);
-    const conflicting = await api.submit(chainId, 0, {}, 'other');
+    const conflicting = await stack.api.submit(chainId, 0, {}, 'other');
     expect(conflicting.status).toBe(409);
     expect(conflicting.body.error.code).toBe('conflict');
-    await api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    await stack.api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
     // Still idempotent after finalization, and still a conflict with another hash.
-    expect((await api.submit(chainId, 0)).status).toBe(200);
-    expect((await api.submit(chainId, 0, {}, 'other')).status).toBe(409);
-    const handles = cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` });
+    expect((await stack.api.submit(chainId, 0)).status).toBe(200);
+    expect((await stack.api.submit(chainId, 0, {}, 'other')).status).toBe(409);
+    const handles = stack.cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` });
     const runs: string[] = [];
     for await (const run of handles) runs.push(run.workflowId);
     expect(runs).toEqual([first.body.workflowId]);
@@ -45,32 +38,32 @@ describe('chain operations over HTTP', () => {
 
   it('reorg cancels running provers and forgets hashes; new hashes can then be submitted', async () => {
     const chainId = uniqueChain('reorg');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 0 });
-    await api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
-    await api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
-    for (const number of [1, 2, 3]) await api.submit(chainId, number, { input: { simulate: { segmentMs: 60_000 } } });
-    await api.waitForChain(chainId, 'blocks 1-3 to prove', (view) => view.inFlight.length === 3);
-    const oldWorkflow = (await api.block(chainId, 2)).workflowId;
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 0 });
+    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
+    await stack.api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    for (const number of [1, 2, 3]) await stack.api.submit(chainId, number, { input: { simulate: { segmentMs: 60_000 } } });
+    await stack.api.waitForChain(chainId, 'blocks 1-3 to prove', (view) => view.inFlight.length === 3);
+    const oldWorkflow = (await stack.api.block(chainId, 2)).workflowId;
 
-    expect((await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 0 })).status).toBe(409);
-    const reorg = await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 2 });
+    expect((await stack.api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 0 })).status).toBe(409);
+    const reorg = await stack.api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 2 });
     expect(reorg.status).toBe(202);
     expect(reorg.body).toMatchObject({ cancelled: [2, 3], forgotten: [2, 3] });
-    expect((await api.request('GET', `/v1/chains/${chainId}/blocks/3`)).status).toBe(404);
+    expect((await stack.api.request('GET', `/v1/chains/${chainId}/blocks/3`)).status).toBe(404);
     const cancelled = await waitFor('the old block 2 workflow to be cancelled', async () => {
-      const description = await cluster.client.workflow.getHandle(oldWorkflow).describe();
+      const description = await stack.cluster.client.workflow.getHandle(oldWorkflow).describe();
       return description.status.name === 'CANCELLED' ? description : undefined;
     });
     expect(cancelled.status.name).toBe('CANCELLED');
 
     for (const number of [2, 3])
-      expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'reorged')).status).toBe(202);
+      expect((await stack.api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'reorged')).status).toBe(202);
     // Block 1 is still proving its minute-long segments; reorg it too so the chain can move on.
-    await api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 1 });
+    await stack.api.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber: 1 });
     for (const number of [1, 2, 3])
-      expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'final')).status).toBe(202);
-    await api.waitForChain(chainId, 'the reorged chain to finalize', (view) => view.finalizedHead === 3);
-    const block2 = await api.block(chainId, 2);
+      expect((await stack.api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } }, 'final')).status).toBe(202);
+    await stack.api.waitForChain(chainId, 'the reorged chain to finalize', (view) => view.finalizedHead === 3);
+    const block2 = await stack.api.block(chainId, 2);
     expect(block2.workflowId).not.toBe(oldWorkflow);
     expect(readdirSync(path.join(publishedDir(), chainId)).sort()).toEqual(['0.json', '1.json', '2.json', '3.json']);
   });
@@ -78,66 +71,66 @@ describe('chain operations over HTTP', () => {
   it('halts finalization at a failed block while later blocks prove, and a retry resumes the chain', async () => {
     const chainId = uniqueChain('halt');
     const witness = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-witness-')), 'witness-1');
-    await api.configure(chainId, {
+    await stack.api.configure(chainId, {
       mode: 'pipelined',
       maxInFlight: 4,
       startNumber: 0,
       defaults: { gpuClass: 'l4', prover: 'command', segments: 2 },
     });
-    await api.submit(chainId, 0);
-    await api.submit(chainId, 1, { input: { example: { requireFile: witness } } });
-    await api.submit(chainId, 2);
-    const halted = await api.waitForChain(
+    await stack.api.submit(chainId, 0);
+    await stack.api.submit(chainId, 1, { input: { example: { requireFile: witness } } });
+    await stack.api.submit(chainId, 2);
+    const halted = await stack.api.waitForChain(
       chainId,
       'block 1 to fail and block 2 to prove',
       (view) => view.failed.includes(1) && view.proved.includes(2) && view.finalizedHead === 0,
     );
     expect(halted.finalizedHead).toBe(0);
     expect(halted.failures).toEqual([{ number: 1, error: expect.stringContaining('witness') }]);
-    expect((await api.block(chainId, 1)).status).toBe('failed');
-    expect((await api.block(chainId, 2)).status).toBe('proved');
-    expect((await api.request('POST', `/v1/chains/${chainId}/blocks/2/retry`)).status).toBe(409);
+    expect((await stack.api.block(chainId, 1)).status).toBe('failed');
+    expect((await stack.api.block(chainId, 2)).status).toBe('proved');
+    expect((await stack.api.request('POST', `/v1/chains/${chainId}/blocks/2/retry`)).status).toBe(409);
 
     writeFileSync(witness, 'the operator supplied the witness');
     expect(existsSync(witness)).toBe(true);
-    const retry = await api.request('POST', `/v1/chains/${chainId}/blocks/1/retry`);
+    const retry = await stack.api.request('POST', `/v1/chains/${chainId}/blocks/1/retry`);
     expect(retry.status).toBe(202);
-    const resumed = await api.waitForChain(chainId, 'the chain to finalize past block 1', (view) => view.finalizedHead === 2);
+    const resumed = await stack.api.waitForChain(chainId, 'the chain to finalize past block 1', (view) => view.finalizedHead === 2);
     expect(resumed.failed).toEqual([]);
-    expect((await api.block(chainId, 1)).workflowId).toBe(retry.body.workflowId);
+    expect((await stack.api.block(chainId, 1)).workflowId).toBe(retry.body.workflowId);
   });
 
   it('pause stops new blocks from starting; resume starts them', async () => {
     const chainId = uniqueChain('pause');
-    await api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
-    await api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
-    const paused = await api.request('POST', `/v1/chains/${chainId}/pause`);
+    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
+    await stack.api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    const paused = await stack.api.request('POST', `/v1/chains/${chainId}/pause`);
     expect(paused.status).toBe(200);
     expect(paused.body.paused).toBe(true);
-    await api.submit(chainId, 1, { input: { simulate: { segmentMs: 20 } } });
+    await stack.api.submit(chainId, 1, { input: { simulate: { segmentMs: 20 } } });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const stillQueued = await api.chain(chainId);
+    const stillQueued = await stack.api.chain(chainId);
     expect(stillQueued.queued).toEqual([1]);
-    expect((await api.block(chainId, 1)).status).toBe('queued');
-    expect((await api.request('POST', `/v1/chains/${chainId}/resume`)).body.paused).toBe(false);
-    await api.waitForChain(chainId, 'block 1 to finalize after resume', (view) => view.finalizedHead === 1);
+    expect((await stack.api.block(chainId, 1)).status).toBe('queued');
+    expect((await stack.api.request('POST', `/v1/chains/${chainId}/resume`)).body.paused).toBe(false);
+    await stack.api.waitForChain(chainId, 'block 1 to finalize after resume', (view) => view.finalizedHead === 1);
   });
 
   it('records whether each block met its slot deadline and marks late ones for the Web UI', async () => {
     const chainId = uniqueChain('deadline');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0, slotSeconds: 12 });
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0, slotSeconds: 12 });
     const now = Math.floor(Date.now() / 1000);
-    await api.submit(chainId, 0, { timestamp: now, input: { simulate: { segmentMs: 20 } } });
-    await api.submit(chainId, 1, { timestamp: now - 60, input: { simulate: { segmentMs: 20 } } });
-    await api.waitForChain(chainId, 'both blocks to finalize', (view) => view.finalizedHead === 1);
-    const onTime = await api.block(chainId, 0);
-    const late = await api.block(chainId, 1);
+    await stack.api.submit(chainId, 0, { timestamp: now, input: { simulate: { segmentMs: 20 } } });
+    await stack.api.submit(chainId, 1, { timestamp: now - 60, input: { simulate: { segmentMs: 20 } } });
+    await stack.api.waitForChain(chainId, 'both blocks to finalize', (view) => view.finalizedHead === 1);
+    const onTime = await stack.api.block(chainId, 0);
+    const late = await stack.api.block(chainId, 1);
     expect(onTime.deadline).toEqual({ at: new Date((now + 12) * 1000).toISOString(), met: true });
     expect(late.deadline).toEqual({ at: new Date((now - 48) * 1000).toISOString(), met: false });
     const lateBlocks: string[] = [];
     await waitFor('visibility to index the late block', async () => {
       lateBlocks.length = 0;
-      for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND DeadlineMissed = true` }))
+      for await (const run of stack.cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND DeadlineMissed = true` }))
         lateBlocks.push(run.workflowId);
       return lateBlocks.length === 1 ? true : undefined;
     });
@@ -145,42 +138,33 @@ describe('chain operations over HTTP', () => {
   });
 
   it('answers 404 for an unknown chain or block', async () => {
-    expect((await api.request('GET', '/v1/chains/no-such-chain')).status).toBe(404);
-    expect((await api.request('GET', '/v1/chains/no-such-chain/blocks/1')).status).toBe(404);
-    expect((await api.request('POST', '/v1/chains/no-such-chain/pause')).status).toBe(404);
-    expect((await api.request('POST', '/v1/chains/no-such-chain/reorg', { fromNumber: 1 })).status).toBe(404);
+    expect((await stack.api.request('GET', '/v1/chains/no-such-chain')).status).toBe(404);
+    expect((await stack.api.request('GET', '/v1/chains/no-such-chain/blocks/1')).status).toBe(404);
+    expect((await stack.api.request('POST', '/v1/chains/no-such-chain/pause')).status).toBe(404);
+    expect((await stack.api.request('POST', '/v1/chains/no-such-chain/reorg', { fromNumber: 1 })).status).toBe(404);
   });
 });
 
 describe('sequencer continue-as-new', () => {
-  let cluster: TestCluster;
-  let api: TestApi;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('h100', 4, 'h100-node');
-    api = await TestApi.start(cluster, { continueAsNewAfterBlocks: 3 });
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [['h100', 4, 'h100-node']],
+    api: { continueAsNewAfterBlocks: 3 },
   });
 
   it('carries queued and in-flight blocks across runs: none lost, none proved twice', async () => {
     const chainId = uniqueChain('can');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0 });
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0 });
     for (let number = 0; number < 12; number += 1) {
-      expect((await api.submit(chainId, number, { input: { simulate: { segmentMs: 150 } } })).status).toBe(202);
+      expect((await stack.api.submit(chainId, number, { input: { simulate: { segmentMs: 150 } } })).status).toBe(202);
     }
-    await api.waitForChain(chainId, 'all 12 blocks to finalize', (view) => view.finalizedHead === 11);
+    await stack.api.waitForChain(chainId, 'all 12 blocks to finalize', (view) => view.finalizedHead === 11);
 
     const sequencerRuns: string[] = [];
-    for await (const run of cluster.client.workflow.list({ query: `WorkflowId = '${sequencerWorkflowId(chainId)}'` }))
+    for await (const run of stack.cluster.client.workflow.list({ query: `WorkflowId = '${sequencerWorkflowId(chainId)}'` }))
       sequencerRuns.push(run.runId);
     expect(sequencerRuns.length).toBeGreaterThanOrEqual(4);
     const blockRuns: string[] = [];
-    for await (const run of cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` }))
+    for await (const run of stack.cluster.client.workflow.list({ query: `ChainId = '${chainId}' AND WorkflowType = 'blockProofWorkflow'` }))
       blockRuns.push(run.workflowId);
     expect(blockRuns.sort()).toEqual(Array.from({ length: 12 }, (_, n) => blockWorkflowId(chainId, n)).sort());
     expect(readdirSync(path.join(publishedDir(), chainId))).toHaveLength(12);
@@ -188,42 +172,32 @@ describe('sequencer continue-as-new', () => {
 });
 
 describe('blocks that have left the sequencer window', () => {
-  let cluster: TestCluster;
-  let api: TestApi;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('h100', 4, 'h100-node');
-    // The sequencer keeps one finalized block, so older ones are answered from their workflows.
-    api = await TestApi.start(cluster, { finalizedKept: 1 });
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [['h100', 4, 'h100-node']],
+    api: { finalizedKept: 1 },
   });
 
   it('still finds a retried block by its finalized incarnation', async () => {
     const chainId = uniqueChain('window');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0 });
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 0 });
     // Block 0 waits for an a100 node that does not exist yet; an operator cancels it, then retries it.
-    await api.submit(chainId, 0, { gpuClass: 'a100' });
-    await api.waitForChain(chainId, 'block 0 to start', (view) => view.inFlight.includes(0));
-    const first = await api.block(chainId, 0);
-    await cluster.client.workflow.getHandle(first.workflowId).cancel();
-    await api.waitForChain(chainId, 'block 0 to be cancelled', (view) => view.failed.includes(0));
-    await cluster.addGpuPool('a100', 2, 'a100-node');
-    const retry = await api.retry(chainId, 0);
+    await stack.api.submit(chainId, 0, { gpuClass: 'a100' });
+    await stack.api.waitForChain(chainId, 'block 0 to start', (view) => view.inFlight.includes(0));
+    const first = await stack.api.block(chainId, 0);
+    await stack.cluster.client.workflow.getHandle(first.workflowId).cancel();
+    await stack.api.waitForChain(chainId, 'block 0 to be cancelled', (view) => view.failed.includes(0));
+    await stack.cluster.addGpuPool('a100', 2, 'a100-node');
+    const retry = await stack.api.retry(chainId, 0);
     expect(retry.workflowId).toBe(blockWorkflowId(chainId, 0, 1));
-    for (const number of [1, 2]) expect((await api.submit(chainId, number)).status).toBe(202);
-    await api.waitUntilFinalized(chainId, 2);
+    for (const number of [1, 2]) expect((await stack.api.submit(chainId, number)).status).toBe(202);
+    await stack.api.waitUntilFinalized(chainId, 2);
 
     // Block 0 has left the sequencer's window: only its workflow still knows it.
-    const sequencer = cluster.client.workflow.getHandle(sequencerWorkflowId(chainId));
+    const sequencer = stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId));
     expect(await sequencer.query(blockEntryQuery, 0)).toBeNull();
-    const block = await api.block(chainId, 0);
+    const block = await stack.api.block(chainId, 0);
     expect(block).toMatchObject({ number: 0, status: 'finalized', workflowId: retry.workflowId, proof: { verified: true } });
     expect(block.uiUrl).toContain(encodeURIComponent(retry.workflowId));
-    expect((await api.request('GET', `/v1/chains/${chainId}/blocks/3`)).status).toBe(404);
+    expect((await stack.api.request('GET', `/v1/chains/${chainId}/blocks/3`)).status).toBe(404);
   });
 });

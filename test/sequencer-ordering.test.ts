@@ -4,8 +4,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { PublicationBatch } from '../publishing/proof-publisher';
 import type { BlockView } from '../api/schemas';
 import { SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
-import { TestApi } from './support/api';
-import { publishedDir, TestCluster, uniqueChain } from './support/cluster';
+import { publishedDir, uniqueChain } from './support/cluster';
+import { useTestStack } from './support/stack';
 
 const BLOCKS = 30;
 
@@ -39,18 +39,9 @@ function maxConcurrent(views: BlockView[]): number {
 }
 
 describe('head-of-chain ordering over HTTP', () => {
-  let cluster: TestCluster;
-  let api: TestApi;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-    await cluster.addGpuPool('h100', 8, 'h100-node');
-    api = await TestApi.start(cluster);
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await cluster?.close();
+  const stack = useTestStack({
+    pools: [['h100', 8, 'h100-node']],
+    api: {},
   });
 
   it.each([
@@ -60,30 +51,30 @@ describe('head-of-chain ordering over HTTP', () => {
     '%s mode: 30 blocks submitted out of order all finalize in order, never more than %i proving at once',
     async (mode, limit) => {
       const chainId = uniqueChain(mode);
-      expect((await api.configure(chainId, { mode, maxInFlight: 4, startNumber: 0 })).status).toBe(200);
+      expect((await stack.api.configure(chainId, { mode, maxInFlight: 4, startNumber: 0 })).status).toBe(200);
       for (const number of shuffled(BLOCKS)) {
-        const response = await api.submit(chainId, number, {
+        const response = await stack.api.submit(chainId, number, {
           segments: 2,
           input: { simulate: { segmentMs: 40, aggregateMs: 5, jitter: 0.5, seed: number } },
         });
         expect(response.status).toBe(202);
       }
       let mostInFlight = 0;
-      const done = await api.waitForChain(chainId, 'all blocks to finalize', (view) => {
+      const done = await stack.api.waitForChain(chainId, 'all blocks to finalize', (view) => {
         mostInFlight = Math.max(mostInFlight, view.inFlight.length);
         return view.finalizedHead === BLOCKS - 1;
       });
       expect(done).toMatchObject({ queued: [], inFlight: [], proved: [], failed: [], gaps: [] });
       expect(mostInFlight).toBeLessThanOrEqual(limit);
 
-      const views = await Promise.all(Array.from({ length: BLOCKS }, (_, number) => api.block(chainId, number)));
+      const views = await Promise.all(Array.from({ length: BLOCKS }, (_, number) => stack.api.block(chainId, number)));
       expect(views.every((view) => view.status === 'finalized' && view.proof?.verified === true)).toBe(true);
       const finalizedAt = views.map((view) => Date.parse(view.timings!.finalizedAt!));
       for (let n = 1; n < BLOCKS; n += 1) expect(finalizedAt[n]).toBeGreaterThanOrEqual(finalizedAt[n - 1]);
       for (const view of views) expect(Date.parse(view.timings!.finalizedAt!)).toBeGreaterThanOrEqual(Date.parse(view.timings!.provedAt!));
       expect(maxConcurrent(views)).toBeLessThanOrEqual(limit);
       // The Web UI sees the final status too: the block workflow closes once finalized.
-      const lastBlock = cluster.client.workflow.getHandle(views[BLOCKS - 1].workflowId);
+      const lastBlock = stack.cluster.client.workflow.getHandle(views[BLOCKS - 1].workflowId);
       await lastBlock.result();
       expect((await lastBlock.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('finalized');
       if (mode === 'pipelined') expect(maxConcurrent(views)).toBeGreaterThan(1);
@@ -92,33 +83,33 @@ describe('head-of-chain ordering over HTTP', () => {
 
   it('keeps a gap visible and finalizes nothing past it until the missing block arrives', async () => {
     const chainId = uniqueChain('gap');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 5 });
-    await api.submit(chainId, 5);
-    await api.submit(chainId, 7);
-    const waiting = await api.waitForChain(
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 5 });
+    await stack.api.submit(chainId, 5);
+    await stack.api.submit(chainId, 7);
+    const waiting = await stack.api.waitForChain(
       chainId,
       'block 7 to be proved and block 5 finalized',
       (view) => view.proved.includes(7) && view.finalizedHead === 5,
     );
     expect(waiting.finalizedHead).toBe(5);
     expect(waiting.gaps).toEqual([6]);
-    expect((await api.block(chainId, 7)).status).toBe('proved');
-    await api.submit(chainId, 6);
-    const complete = await api.waitForChain(chainId, 'the chain to close the gap', (view) => view.finalizedHead === 7);
+    expect((await stack.api.block(chainId, 7)).status).toBe('proved');
+    await stack.api.submit(chainId, 6);
+    const complete = await stack.api.waitForChain(chainId, 'the chain to close the gap', (view) => view.finalizedHead === 7);
     expect(complete.gaps).toEqual([]);
   });
 
   it('publishes the blocks proved behind a slow head in one call, in order, each once', async () => {
     const chainId = uniqueChain('batch');
-    await api.configure(chainId, { mode: 'pipelined', maxInFlight: 6, startNumber: 0 });
-    await api.submit(chainId, 0, { segments: 1, input: { simulate: { segmentMs: 3_000 } } });
-    for (const number of [1, 2, 3, 4, 5]) await api.submit(chainId, number, { segments: 1, input: { simulate: { segmentMs: 20 } } });
-    const waiting = await api.waitForChain(chainId, 'blocks 1-5 proved behind the head', (view) => view.proved.length === 5);
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 6, startNumber: 0 });
+    await stack.api.submit(chainId, 0, { segments: 1, input: { simulate: { segmentMs: 3_000 } } });
+    for (const number of [1, 2, 3, 4, 5]) await stack.api.submit(chainId, number, { segments: 1, input: { simulate: { segmentMs: 20 } } });
+    const waiting = await stack.api.waitForChain(chainId, 'blocks 1-5 proved behind the head', (view) => view.proved.length === 5);
     expect(waiting.finalizedHead).toBeNull();
-    await api.waitForChain(chainId, 'all six blocks to finalize', (view) => view.finalizedHead === 5);
+    await stack.api.waitForChain(chainId, 'all six blocks to finalize', (view) => view.finalizedHead === 5);
 
     // One publication for the six (the Web UI shows one publishProofs activity), blocks in ascending order.
-    const { events } = await cluster.client.workflow.getHandle(sequencerWorkflowId(chainId)).fetchHistory();
+    const { events } = await stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId)).fetchHistory();
     const publications = (events ?? [])
       .map((event) => event.activityTaskScheduledEventAttributes)
       .filter((scheduled) => scheduled?.activityType?.name === 'publishProofs')

@@ -1,21 +1,14 @@
 import { blockProgressQuery } from '../workflows/definitions';
-import { simulatedBlock, TestCluster, uniqueChain, waitFor } from './support/cluster';
+import { simulatedBlock, uniqueChain, waitFor } from './support/cluster';
+import { useTestStack } from './support/stack';
 
 describe('a GPU worker killed in the middle of a segment', () => {
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start();
-  });
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
+  const stack = useTestStack();
 
   it('has its segments retried on another worker, and the block completes', async () => {
-    const victim = await cluster.spawnGpuPool('cpu', 2, 'victim-node');
+    const victim = await stack.cluster.spawnGpuPool('cpu', 2, 'victim-node');
     const chainId = uniqueChain('crash');
-    const handle = await cluster.startBlock(
+    const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 2,
         gpuClass: 'cpu',
@@ -34,7 +27,7 @@ describe('a GPU worker killed in the middle of a segment', () => {
     });
     victim.kill('SIGKILL');
     await new Promise((resolve) => victim.once('exit', resolve));
-    await cluster.addGpuPool('cpu', 2, 'survivor-node');
+    await stack.cluster.addGpuPool('cpu', 2, 'survivor-node');
 
     const result = await handle.result();
     expect(result.verified).toBe(true);

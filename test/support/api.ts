@@ -15,6 +15,14 @@ export const TEST_DEFAULTS: ChainConfig = {
   defaults: { gpuClass: 'h100', prover: 'simulated', segments: 2 },
 };
 
+/** How a test API differs from the defaults: keys, body limit, the sequencer's test knobs. */
+export interface TestApiOptions {
+  apiKeys?: string[];
+  continueAsNewAfterBlocks?: number;
+  finalizedKept?: number;
+  bodyLimit?: string;
+}
+
 /** Whatever JSON a route answers (views, errors, metrics text): `any` because tests assert its shape field by field. */
 type AssertedBody = any;
 
@@ -32,10 +40,7 @@ export class TestApi extends ProoflaneClient {
     return new TestApi(baseUrl);
   }
 
-  static async start(
-    cluster: TestCluster,
-    options: { apiKeys?: string[]; continueAsNewAfterBlocks?: number; finalizedKept?: number; bodyLimit?: string } = {},
-  ): Promise<TestApi> {
+  static async start(cluster: TestCluster, options: TestApiOptions = {}): Promise<TestApi> {
     const chains = new ChainService({
       client: cluster.client,
       settings: temporalSettings(),
