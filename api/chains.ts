@@ -100,7 +100,7 @@ export class ChainService {
           hash: result.block.hash,
           status: 'finalized',
           workflowId,
-          uiUrl: workflowUiUrl(this.options.settings, workflowId),
+          uiUrl: this.uiUrl(workflowId),
           proof: { ref: result.proofRef, verified: result.verified },
           timings: { provingMs: result.timings.criticalPathMs, overheadMs: result.timings.overheadMs },
         };
@@ -116,7 +116,7 @@ export class ChainService {
       hash: entry.hash,
       status: entry.status,
       workflowId: entry.workflowId,
-      uiUrl: workflowUiUrl(this.options.settings, entry.workflowId),
+      uiUrl: this.uiUrl(entry.workflowId),
       timings: {
         submittedAt: iso(entry.submittedAt),
         startedAt: iso(entry.startedAt),

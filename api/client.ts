@@ -1,5 +1,5 @@
-import type { BlockSubmission, ChainConfigBody, ReorgBody } from '../domain/chain';
-import type { BlockView, ChainView } from './schemas';
+import type { BlockSubmission, ChainConfigBody } from '../domain/chain';
+import type { BlockView, ChainView, RetryAccepted, SubmittedBlock } from './schemas';
 
 /** A response of the prooflane API: its status and its parsed JSON body (text when it is not JSON, e.g. /metrics). */
 export interface ApiResponse<T = unknown> {
@@ -23,13 +23,10 @@ export class ApiCallError extends Error {
  * throw ApiCallError when the status is not the one that call expects.
  */
 export class ProoflaneClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly apiKey?: string,
-  ) {}
+  constructor(readonly baseUrl: string) {}
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
-    const sent: Record<string, string> = { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers };
+    const sent: Record<string, string> = { ...headers };
     const init: RequestInit = { method, headers: sent };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -52,7 +49,7 @@ export class ProoflaneClient {
   async submitBlock(chainId: string, block: BlockSubmission): Promise<{ workflowId: string; accepted: boolean }> {
     const response = await this.request('POST', `/v1/chains/${chainId}/blocks`, block);
     if (response.status !== 202 && response.status !== 200) throw new ApiCallError(`POST block ${chainId}#${block.number}`, response);
-    return { workflowId: (response.body as BlockView).workflowId, accepted: response.status === 202 };
+    return { workflowId: (response.body as SubmittedBlock).workflowId, accepted: response.status === 202 };
   }
 
   async chain(chainId: string): Promise<ChainView> {
@@ -67,17 +64,9 @@ export class ProoflaneClient {
     ) as Promise<BlockView>;
   }
 
-  async reorg(chainId: string, body: ReorgBody): Promise<{ cancelled: number[]; forgotten: number[] }> {
-    const call = `POST reorg ${chainId} from ${body.fromNumber}`;
-    return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/reorg`, body)) as Promise<{
-      cancelled: number[];
-      forgotten: number[];
-    }>;
-  }
-
-  async retry(chainId: string, number: number): Promise<{ workflowId: string }> {
+  async retry(chainId: string, number: number): Promise<RetryAccepted> {
     const call = `POST retry ${chainId}#${number}`;
-    return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/blocks/${number}/retry`)) as Promise<{ workflowId: string }>;
+    return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/blocks/${number}/retry`)) as Promise<RetryAccepted>;
   }
 
   /** Polls the chain view until `ready` holds and returns that view; `pollMs` keeps the polling cheap for the system under test. */

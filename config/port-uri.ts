@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url';
-
 /** How a port implementation is built from each URI scheme it supports (`file:`, `memory:`, later `s3:`). */
 export type PortBuilders<T> = Record<string, (url: URL) => T>;
 
@@ -18,11 +16,6 @@ export function portFromUri<T>(what: string, uri: string, builders: PortBuilders
   const build = builders[url.protocol];
   if (!build) throw new Error(`${what} "${uri}": unsupported scheme ${url.protocol} (schemes: ${schemes.join(', ')})`);
   return build(url);
-}
-
-/** The folder a `file:` URI names. */
-export function folderOf(url: URL): string {
-  return fileURLToPath(url);
 }
 
 /** One instance per `memory://<name>` in a process, so in-process workers given the same URI share it. */

@@ -1,4 +1,5 @@
-import { folderOf, memoryInstance, portFromUri } from '../config/port-uri';
+import { fileURLToPath } from 'node:url';
+import { memoryInstance, portFromUri } from '../config/port-uri';
 import { FileProofPublisher } from './file-proof-publisher';
 import { MemoryProofPublisher } from './memory-proof-publisher';
 import type { ProofPublisher } from './proof-publisher';
@@ -11,7 +12,7 @@ const memoryPublishers = new Map<string, MemoryProofPublisher>();
  */
 export function createProofPublisher(uri: string): ProofPublisher {
   return portFromUri<ProofPublisher>('proof publisher', uri, {
-    'file:': (url) => new FileProofPublisher(folderOf(url)),
+    'file:': (url) => new FileProofPublisher(fileURLToPath(url)),
     'memory:': (url) => memoryInstance(memoryPublishers, url, () => new MemoryProofPublisher()),
   });
 }

@@ -1,4 +1,5 @@
-import { folderOf, memoryInstance, portFromUri } from '../config/port-uri';
+import { fileURLToPath } from 'node:url';
+import { memoryInstance, portFromUri } from '../config/port-uri';
 import type { ArtifactStore } from './artifact-store';
 import { FileArtifactStore } from './file-artifact-store';
 import { MemoryArtifactStore } from './memory-artifact-store';
@@ -11,7 +12,7 @@ const memoryStores = new Map<string, MemoryArtifactStore>();
  */
 export function createArtifactStore(uri: string): ArtifactStore {
   return portFromUri<ArtifactStore>('artifact store', uri, {
-    'file:': (url) => new FileArtifactStore(folderOf(url)),
+    'file:': (url) => new FileArtifactStore(fileURLToPath(url)),
     'memory:': (url) => memoryInstance(memoryStores, url, () => new MemoryArtifactStore()),
   });
 }

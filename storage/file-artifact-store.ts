@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { artifactRef, ArtifactNotFoundError, checkedContent, digestOf, sha256Hex, type ArtifactStore } from './artifact-store';
 
 /**
  * Content-addressed files: `<root>/sha256/ab/abcdef...`. A write goes to a staging file that is
- * flushed to disk and then renamed into place, so a reader sees a whole artifact or none.
+ * renamed into place, so a reader sees a whole artifact or none. No fsync: `put` is on every
+ * segment's critical path (an fsync measured +0.5-0.7 ms per put here, more on real disks), and an
+ * artifact torn by a power loss is caught by the content check on read, never handed out.
  * GPU and orchestration workers must share `root` (a shared volume) to use this store.
  */
 export class FileArtifactStore implements ArtifactStore {
@@ -17,13 +19,7 @@ export class FileArtifactStore implements ArtifactStore {
     await mkdir(path.dirname(file), { recursive: true });
     const staging = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      const handle = await open(staging, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeFile(staging, bytes, { flag: 'wx' });
       await rename(staging, file);
     } catch (error) {
       await rm(staging, { force: true });
