@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { BlockHashSchema, BlockNumberSchema, ChainIdSchema } from '../domain/block';
@@ -67,6 +67,22 @@ export class FileProofPublisher implements ProofPublisher {
       throw error;
     }
     return PublishedRecordSchema.parse(JSON.parse(text));
+  }
+
+  async head(chainId: string): Promise<number | null> {
+    let names: string[];
+    try {
+      names = await readdir(path.join(this.root, ChainIdSchema.parse(chainId)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    let head: number | null = null;
+    for (const name of names) {
+      const match = /^(\d{1,16})\.json$/.exec(name);
+      if (match && (head === null || Number(match[1]) > head)) head = Number(match[1]);
+    }
+    return head;
   }
 
   /** Only a valid chain id and block number become a path: nothing a client sends can name another file. */

@@ -27,4 +27,11 @@ export class MemoryProofPublisher implements ProofPublisher {
     const record = this.records.get(`${chainId}/${number}`);
     return record && { ...record };
   }
+
+  async head(chainId: string): Promise<number | null> {
+    let head: number | null = null;
+    for (const record of this.records.values())
+      if (record.chainId === chainId && (head === null || record.number > head)) head = record.number;
+    return head;
+  }
 }

@@ -8,6 +8,8 @@ export interface ProofPublisher {
   publish(publication: Publication): Promise<PublishReceipt>;
   /** The record published for a block, or undefined when none is. */
   lookup(chainId: string, number: number): Promise<PublishedRecord | undefined>;
+  /** The highest block number published for the chain, or null when none is: a lost chain's finalized head. */
+  head(chainId: string): Promise<number | null>;
 }
 
 export interface Publication {

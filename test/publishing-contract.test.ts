@@ -35,6 +35,16 @@ describe.each(IMPLEMENTATIONS)('proof publisher contract: %s', (_name, create) =
     expect(await publisher.lookup('contract', 7)).toEqual({ ...publication(7), publishedAt: first.publishedAt });
   });
 
+  it("knows each chain's published head, which a lost chain recovers from", async () => {
+    const publisher = create();
+    expect(await publisher.head('contract')).toBeNull();
+    for (const number of [0, 1, 2, 10]) await publisher.publish(publication(number));
+    await publisher.publish(publication(40, 'a', 'other'));
+    expect(await publisher.head('contract')).toBe(10);
+    expect(await publisher.head('other')).toBe(40);
+    expect(await publisher.head('unknown')).toBeNull();
+  });
+
   it('lets exactly one of concurrent publications of a block win', async () => {
     const publisher = create();
     const outcomes = await Promise.allSettled(['a', 'b', 'c', 'a', 'b', 'c'].map((proof) => publisher.publish(publication(3, proof))));
