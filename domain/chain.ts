@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ArtifactRefSchema,
   BlockHashSchema,
   BlockNumberSchema,
   GpuClassSchema,
@@ -15,6 +16,9 @@ import {
  * validates requests with these schemas and the sequencer's update validators check
  * them again, so a bad submission from any client is rejected before it is recorded.
  */
+
+/** The largest `maxAhead` a chain may have: with FINALIZED_KEPT, what bounds the sequencer's state (sequencing/chain-book.ts). */
+export const MAX_AHEAD_LIMIT = 512;
 
 export const ChainModeSchema = z.enum(['sequential', 'pipelined']);
 export type ChainMode = z.infer<typeof ChainModeSchema>;
@@ -36,7 +40,15 @@ export const ChainConfigBodySchema = z
     maxInFlight: z.number().int().min(1).max(256).default(4),
     slotSeconds: z.number().positive().max(86_400).default(12),
     defaults: BlockDefaultsSchema.optional(),
-    /** The first block number the chain finalizes; defaults to the first block submitted. */
+    /**
+     * How far ahead of the next block to finalize the chain accepts blocks: numbers at or past
+     * `nextToFinalize + maxAhead` are answered 429 until the chain catches up. Bounds the chain's state.
+     */
+    maxAhead: z.number().int().min(1).max(MAX_AHEAD_LIMIT).default(256),
+    /**
+     * The first block number the chain finalizes; without it, the first block submitted. It can
+     * change only while the chain holds no blocks (else 409 StartFixed).
+     */
     startNumber: BlockNumberSchema.optional(),
   })
   .strict();
@@ -47,6 +59,7 @@ export const ChainConfigSchema = z.object({
   mode: ChainModeSchema,
   maxInFlight: z.number().int().min(1),
   slotSeconds: z.number().positive(),
+  maxAhead: z.number().int().min(1).max(MAX_AHEAD_LIMIT).default(256),
   defaults: z.object({
     gpuClass: GpuClassSchema,
     prover: ProverNameSchema,
@@ -72,6 +85,13 @@ export const BlockSubmissionSchema = z
   .strict();
 export type BlockSubmission = z.infer<typeof BlockSubmissionSchema>;
 
+/**
+ * A submission as the API hands it to the chain: the input is stored in the artifact store first
+ * and only its reference travels through Temporal (to the sequencer, the block, every activity).
+ */
+export const BlockAdmissionSchema = BlockSubmissionSchema.omit({ input: true }).extend({ inputRef: ArtifactRefSchema.optional() }).strict();
+export type BlockAdmission = z.infer<typeof BlockAdmissionSchema>;
+
 export const ReorgBodySchema = z.object({ fromNumber: BlockNumberSchema }).strict();
 export type ReorgBody = z.infer<typeof ReorgBodySchema>;
 
@@ -81,6 +101,7 @@ export function applyChainConfig(base: ChainConfig, body: z.infer<typeof ChainCo
     mode: body.mode,
     maxInFlight: body.maxInFlight,
     slotSeconds: body.slotSeconds,
+    maxAhead: body.maxAhead,
     defaults: { ...base.defaults, ...body.defaults },
     startNumber: body.startNumber ?? base.startNumber,
   };
@@ -102,8 +123,8 @@ export interface BlockEntry {
   segments: number;
   gpuClass: z.infer<typeof GpuClassSchema>;
   prover: z.infer<typeof ProverNameSchema>;
-  /** Kept only until the block workflow starts (it carries the input from then on). */
-  input?: Record<string, unknown>;
+  /** The block's prover input in the artifact store (none: `{}`); kept for retries, which prove the same input. */
+  inputRef?: string;
   status: SequencedStatus;
   /** Bumped by each retry, so every proving attempt of a number has its own workflow id. */
   incarnation: number;
@@ -131,6 +152,14 @@ export interface ChainState {
   blocks: BlockEntry[];
   /** Per block number, how many proving attempts a reorg or retry has retired (so ids never repeat). */
   incarnations: Record<string, number>;
+  /** Set when publication of the next block failed for good; cleared by a retry or reorg of that block. */
+  publicationHalt?: ChainHalt;
+}
+
+/** Why finalization stopped at `number` until an operator acts (retry or reorg). */
+export interface ChainHalt {
+  number: number;
+  reason: string;
 }
 
 /** What a chain shows of itself: the chain view of the HTTP API, answered by the sequencer. */
@@ -139,9 +168,12 @@ export const ChainSnapshotSchema = z.object({
   mode: ChainModeSchema,
   maxInFlight: z.number().int(),
   slotSeconds: z.number(),
+  maxAhead: z.number().int(),
   defaults: BlockDefaultsSchema,
   startNumber: z.number().int().optional(),
   paused: z.boolean(),
+  /** Finalization stopped at `number` until an operator retries it or reorgs from it; null while the chain moves. */
+  halted: z.object({ number: z.number().int(), reason: z.string() }).nullable(),
   finalizedHead: z.number().int().nullable(),
   nextToFinalize: z.number().int().nullable(),
   inFlight: z.array(z.number().int()),

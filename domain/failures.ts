@@ -22,10 +22,22 @@ export const FailureTypes = {
   ArtifactCorrupt: 'ArtifactCorrupt',
   /** A chain refused a request: the request itself is malformed. */
   InvalidRequest: 'InvalidRequest',
-  /** A chain refused a request: it contradicts the chain's state (a different hash, a finalized number). */
+  /** A chain refused a request: it contradicts the chain's state (a retry of a block that has not failed, a reorg of published blocks). */
   Conflict: 'Conflict',
   /** A chain refused a request: it names a block the chain does not know. */
   NotFound: 'NotFound',
+  /** A chain refused a block: its number is below the chain's start, so it can never finalize. */
+  BelowStart: 'BelowStart',
+  /** A chain refused a block: its number is at or below the finalized head and already published. */
+  AlreadyFinalized: 'AlreadyFinalized',
+  /** A chain refused a block: another hash was accepted for its number (reorg first to replace it). */
+  HashConflict: 'HashConflict',
+  /** A chain refused a new start number: it holds blocks, so moving its start would strand them. */
+  StartFixed: 'StartFixed',
+  /** A chain refused a block for now: it is too far ahead of the next block to finalize (the chain's `maxAhead`). */
+  BeyondWindow: 'BeyondWindow',
+  /** The chain's sequencer is closed (terminated, failed): it answers nothing until an operator recovers it. */
+  ChainStopped: 'ChainStopped',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
@@ -50,15 +62,42 @@ export const RETRY_OF: Record<FailureType, 'never' | 'limited'> = {
   InvalidRequest: 'never',
   Conflict: 'never',
   NotFound: 'never',
+  BelowStart: 'never',
+  AlreadyFinalized: 'never',
+  HashConflict: 'never',
+  StartFixed: 'never',
+  BeyondWindow: 'never',
+  ChainStopped: 'never',
 };
 
 /** The failure types Temporal's retry policy must never retry (`nonRetryableErrorTypes`). */
 export const NEVER_RETRIED: FailureType[] = (Object.keys(RETRY_OF) as FailureType[]).filter((type) => RETRY_OF[type] === 'never');
 
 /** The failures a chain answers a request with; the API maps each to one HTTP status. */
-export const REJECTION_TYPES = [FailureTypes.InvalidRequest, FailureTypes.Conflict, FailureTypes.NotFound] as const;
+export const REJECTION_TYPES = [
+  FailureTypes.InvalidRequest,
+  FailureTypes.Conflict,
+  FailureTypes.NotFound,
+  FailureTypes.BelowStart,
+  FailureTypes.AlreadyFinalized,
+  FailureTypes.HashConflict,
+  FailureTypes.StartFixed,
+  FailureTypes.BeyondWindow,
+  FailureTypes.ChainStopped,
+] as const;
 export type RejectionType = (typeof REJECTION_TYPES)[number];
 
 export function isRejectionType(type: string | null | undefined): type is RejectionType {
   return (REJECTION_TYPES as readonly string[]).includes(type ?? '');
+}
+
+/** The innermost message of a failure chain (Temporal wraps causes in ActivityFailure, ChildWorkflowFailure, ...): what actually went wrong. */
+export function describeFailure(error: unknown): string {
+  let current: unknown = error;
+  let message = error instanceof Error ? error.message || error.name : String(error);
+  while (current instanceof Error && current.cause) {
+    current = current.cause;
+    if (current instanceof Error) message = current.message || current.name;
+  }
+  return message;
 }
