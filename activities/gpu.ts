@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { WorkReceipt } from '../domain/block';
 import type { ProverRegistry } from '../provers/registry';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { readArtifact } from './artifacts';
+import { readArtifact, readBlockInput } from './artifacts';
 import { backendFor, runProverWork } from './prover-context';
 import type { AggregateProofsInput, GpuActivities, ProveSegmentInput } from './types';
 
@@ -49,11 +49,11 @@ export function createGpuActivities(deps: {
   return {
     async proveSegment(task: ProveSegmentInput): Promise<WorkReceipt> {
       const backend = backendFor(provers, task.prover);
+      const input = await readBlockInput(store, task.inputRef);
       return timed((device) =>
         runProverWork(
           device,
-          (context) =>
-            backend.proveSegment({ block: task.block, input: task.input, index: task.index, segmentCount: task.segmentCount }, context),
+          (context) => backend.proveSegment({ block: task.block, input, index: task.index, segmentCount: task.segmentCount }, context),
           task.priorAttempts,
         ),
       );
@@ -61,11 +61,14 @@ export function createGpuActivities(deps: {
 
     async aggregateProofs(task: AggregateProofsInput): Promise<WorkReceipt> {
       const backend = backendFor(provers, task.prover);
-      const children = await Promise.all(task.childRefs.map((ref) => readArtifact(store, ref)));
+      const [input, children] = await Promise.all([
+        readBlockInput(store, task.inputRef),
+        Promise.all(task.childRefs.map((ref) => readArtifact(store, ref))),
+      ]);
       return timed((device) =>
         runProverWork(
           device,
-          (context) => backend.aggregate({ block: task.block, input: task.input, from: task.from, to: task.to, children }, context),
+          (context) => backend.aggregate({ block: task.block, input, from: task.from, to: task.to, children }, context),
           task.priorAttempts,
         ),
       );

@@ -1,4 +1,4 @@
-import type { BlockRef, ProverInput, ProverName, WorkReceipt } from '../domain/block';
+import type { BlockRef, ProverName, WorkReceipt } from '../domain/block';
 import type { BlockPlan, Verdict } from '../provers/backend';
 import type { PublicationBatch, PublishReceipt } from '../publishing/proof-publisher';
 
@@ -9,7 +9,8 @@ import type { PublicationBatch, PublishReceipt } from '../publishing/proof-publi
 export interface ProverTask {
   block: BlockRef;
   prover: ProverName;
-  input: ProverInput;
+  /** The block's input in the artifact store (none: `{}`): every activity reads it there, so no payload carries it. */
+  inputRef?: string;
   /** Earlier tasks for the same work that ended in a prover error (the workflow retries those). */
   priorAttempts?: number;
 }
@@ -40,6 +41,13 @@ export interface VerifyResult extends Verdict {
   provingMs: number;
 }
 
+/** A block workflow that is no longer running, as Temporal describes it. */
+export interface ClosedWorkflow {
+  workflowId: string;
+  /** TERMINATED, TIMED_OUT, FAILED, CANCELLED, COMPLETED, CONTINUED_AS_NEW, or NOT_FOUND (gone past retention). */
+  status: string;
+}
+
 /** Heavy work, on GPU workers (`./gpu.ts`): one task per GPU slot. */
 export interface GpuActivities {
   proveSegment(task: ProveSegmentInput): Promise<WorkReceipt>;
@@ -50,6 +58,10 @@ export interface GpuActivities {
 export interface OrchestrationActivities {
   /** Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what already went out. */
   publishProofs(batch: PublicationBatch): Promise<PublishReceipt[]>;
+  /** The highest block number published for the chain (a recovered chain's finalized head), or null. */
+  publishedHead(query: { chainId: string }): Promise<number | null>;
+  /** Which of these block workflows are closed: the sequencer's check on blocks an earlier run started. */
+  closedBlockWorkflows(query: { workflowIds: string[] }): Promise<ClosedWorkflow[]>;
   planBlock(task: PlanBlockInput): Promise<BlockPlan>;
   verifyBlockProof(task: VerifyBlockProofInput): Promise<VerifyResult>;
 }

@@ -43,6 +43,12 @@ const STATUS_OF: Record<RejectionType, [number, ErrorCode]> = {
   [FailureTypes.InvalidRequest]: [400, 'invalid_request'],
   [FailureTypes.Conflict]: [409, 'conflict'],
   [FailureTypes.NotFound]: [404, 'not_found'],
+  [FailureTypes.BelowStart]: [409, 'below_start'],
+  [FailureTypes.AlreadyFinalized]: [409, 'already_finalized'],
+  [FailureTypes.HashConflict]: [409, 'hash_conflict'],
+  [FailureTypes.StartFixed]: [409, 'start_fixed'],
+  [FailureTypes.BeyondWindow]: [429, 'beyond_window'],
+  [FailureTypes.ChainStopped]: [503, 'chain_stopped'],
 };
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
@@ -159,6 +165,11 @@ export function createApp(options: ApiOptions): express.Express {
     res.status(202).json(answer);
   });
 
+  app.post('/v1/chains/:chainId/recover', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    res.json(await chains.recover(chainId));
+  });
+
   app.post('/v1/chains/:chainId/pause', async (req, res) => {
     const { chainId } = parse(ChainParamsSchema, req.params, 'path');
     res.json(await chains.setPaused(chainId, true));
@@ -176,6 +187,7 @@ export function createApp(options: ApiOptions): express.Express {
     if (error instanceof HttpError) return sendError(res, error);
     if (error instanceof ChainRejection) {
       const [status, code] = STATUS_OF[error.type];
+      if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
       return sendError(res, new HttpError(status, code, error.message));
     }
     const bodyError = error as { type?: string; status?: number; message?: string };

@@ -1,10 +1,27 @@
-import { Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import {
+  Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { BlockProofResult } from '../domain/block';
 import { workflowUiUrl, type TemporalSettings } from '../config/temporal';
-import type { BlockEntry, BlockSubmission, ChainConfig, ChainConfigBody, ReorgBody, SubmitResult } from '../domain/chain';
+import {
+  applyChainConfig,
+  ChainConfigBodySchema,
+  type BlockEntry,
+  type BlockSubmission,
+  type ChainConfig,
+  type ChainConfigBody,
+  type ReorgBody,
+  type SubmitResult,
+} from '../domain/chain';
 import { FailureTypes, isRejectionType, type RejectionType } from '../domain/failures';
-import { finalizedBlockQuery, ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
+import { finalizedBlockQuery, ORCHESTRATION_TASK_QUEUE, runningBlocksQuery, SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { putBlockInput } from '../storage/block-input';
 import type { chainSequencerWorkflow, SequencerInput } from '../workflows/sequencer';
 import {
   blockEntryQuery,
@@ -24,6 +41,8 @@ export class ChainRejection extends Error {
   constructor(
     readonly type: RejectionType,
     message: string,
+    /** For BeyondWindow: the Retry-After the client gets. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -32,12 +51,16 @@ export class ChainRejection extends Error {
 export interface ChainServiceOptions {
   client: Client;
   settings: TemporalSettings;
+  /** Where block inputs are stored at admission; the workers read them there (the same store as theirs). */
+  inputs: ArtifactStore;
   /** Configuration of a chain that receives blocks before any PUT. */
   defaults: ChainConfig;
   /** Forces the sequencer to continue-as-new after this many blocks (tests); else Temporal decides. */
   continueAsNewAfterBlocks?: number;
   /** Finalized blocks each sequencer keeps in its window (tests); else the sequencer's default. */
   finalizedKept?: number;
+  /** How often a sequencer checks blocks an earlier run started for having closed unreported (tests); else its default. */
+  reconcileEveryMs?: number;
 }
 
 /** Everything the API asks of Temporal, through the client only. */
@@ -47,11 +70,66 @@ export class ChainService {
   constructor(private readonly options: ChainServiceOptions) {}
 
   async submitBlock(chainId: string, submission: BlockSubmission): Promise<SubmitResult> {
+    // The input is stored before the chain hears of the block; only its reference enters Temporal.
+    const { input, ...block } = submission;
+    const inputRef = await putBlockInput(this.options.inputs, input);
+    const admission = { ...block, ...(inputRef !== undefined ? { inputRef } : {}) };
     return this.updatesPerChain.run(chainId, () =>
       this.withStart(chainId, (startWorkflowOperation) =>
-        this.options.client.workflow.executeUpdateWithStart(submitBlockUpdate, { args: [submission], startWorkflowOperation }),
+        this.options.client.workflow.executeUpdateWithStart(submitBlockUpdate, { args: [admission], startWorkflowOperation }),
       ),
     );
+  }
+
+  /**
+   * Brings back a chain whose sequencer closed (terminated by an operator or by Temporal): a new
+   * sequencer with the last run's configuration, whose finalized head comes from the publication
+   * records. Blocks that were not finalized are forgotten and their orphaned workflows
+   * terminated; clients submit them again. Refused for a chain that is running or never existed.
+   */
+  async recover(chainId: string): Promise<ChainView> {
+    const { client } = this.options;
+    const lastRun = this.sequencer(chainId);
+    const description = await translate(() => lastRun.describe());
+    if (description.status.name === 'RUNNING') {
+      throw new ChainRejection(FailureTypes.Conflict, `chain ${chainId} is running: there is nothing to recover`);
+    }
+    // The last run's own view of its configuration (a query replays the closed run's history),
+    // or, when no worker can answer, the configuration it was started with.
+    const lastView = await lastRun.query(chainSnapshotQuery).catch(() => undefined);
+    const config = lastView
+      ? applyChainConfig(
+          this.options.defaults,
+          ChainConfigBodySchema.parse({
+            mode: lastView.mode,
+            maxInFlight: lastView.maxInFlight,
+            slotSeconds: lastView.slotSeconds,
+            maxAhead: lastView.maxAhead,
+            defaults: lastView.defaults,
+            startNumber: lastView.startNumber,
+          }),
+        )
+      : await this.startConfigOf(chainId);
+    for await (const orphan of client.workflow.list({ query: runningBlocksQuery(chainId) })) {
+      await client.workflow
+        .getHandle(orphan.workflowId, orphan.runId)
+        .terminate(`chain ${chainId} recovered: blocks that were not finalized are submitted again`)
+        .catch((error: unknown) => {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        });
+    }
+    await client.workflow
+      .start<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
+        ...this.startOptions(chainId, { ...this.sequencerInput(chainId), config }),
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      })
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowExecutionAlreadyStartedError)
+          throw new ChainRejection(FailureTypes.Conflict, `chain ${chainId} is already being recovered`);
+        throw error;
+      });
+    // Answered once the new run has read its head from the publication records (updates wait for that).
+    return translate(() => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [lastView?.paused ?? false] }));
   }
 
   async configure(chainId: string, body: ChainConfigBody): Promise<ChainView> {
@@ -61,23 +139,23 @@ export class ChainService {
   }
 
   async chain(chainId: string): Promise<ChainView> {
-    return translate(() => this.sequencer(chainId).query(chainSnapshotQuery));
+    return this.runningOnly(chainId, () => this.sequencer(chainId).query(chainSnapshotQuery));
   }
 
   async setPaused(chainId: string, paused: boolean): Promise<ChainView> {
-    return translate(() => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [paused] }));
+    return this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [paused] }));
   }
 
   async reorg(chainId: string, body: ReorgBody): Promise<{ cancelled: number[]; forgotten: number[] }> {
-    return translate(() => this.sequencer(chainId).executeUpdate(reorgUpdate, { args: [body] }));
+    return this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(reorgUpdate, { args: [body] }));
   }
 
   async retry(chainId: string, number: number): Promise<{ number: number; workflowId: string }> {
-    return translate(() => this.sequencer(chainId).executeUpdate(retryBlockUpdate, { args: [number] }));
+    return this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(retryBlockUpdate, { args: [number] }));
   }
 
   async block(chainId: string, number: number): Promise<BlockView> {
-    const entry = await translate(() => this.sequencer(chainId).query(blockEntryQuery, number));
+    const entry = await this.runningOnly(chainId, () => this.sequencer(chainId).query(blockEntryQuery, number));
     if (entry) return this.viewOf(chainId, entry);
     // Long-finalized blocks leave the sequencer's window; their workflow still holds the result. The
     // finalized incarnation is found by its search attributes, so retried and reorged blocks are too.
@@ -156,25 +234,93 @@ export class ChainService {
     return this.options.client.workflow.getHandle<typeof chainSequencerWorkflow>(sequencerWorkflowId(chainId));
   }
 
-  private withStart<T>(
-    chainId: string,
-    run: (operation: WithStartWorkflowOperation<typeof chainSequencerWorkflow>) => Promise<T>,
-  ): Promise<T> {
-    const input: SequencerInput = {
+  /** The configuration a chain's last sequencer run was started with (from its first history event). */
+  private async startConfigOf(chainId: string): Promise<ChainConfig> {
+    const history = await this.sequencer(chainId).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const lastInput = started ? defaultPayloadConverter.fromPayload<SequencerInput>(started) : undefined;
+    return lastInput?.state?.config ?? lastInput?.config ?? this.options.defaults;
+  }
+
+  private sequencerInput(chainId: string): SequencerInput {
+    return {
       chainId,
       config: this.options.defaults,
       continueAsNewAfterBlocks: this.options.continueAsNewAfterBlocks,
       finalizedKept: this.options.finalizedKept,
+      reconcileEveryMs: this.options.reconcileEveryMs,
     };
-    const operation = new WithStartWorkflowOperation<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
+  }
+
+  private startOptions(chainId: string, input: SequencerInput) {
+    return {
       workflowId: sequencerWorkflowId(chainId),
       taskQueue: ORCHESTRATION_TASK_QUEUE,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [input] as [SequencerInput],
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.ChainId, value: chainId }],
-    });
-    return translate(() => run(operation));
+    };
   }
+
+  /**
+   * Runs an update on the chain's sequencer, starting it if the chain is new. A chain that existed
+   * is never started again implicitly (REJECT_DUPLICATE): its closed sequencer answers
+   * ChainStopped until an operator recovers it.
+   */
+  private async withStart<T>(
+    chainId: string,
+    run: (operation: WithStartWorkflowOperation<typeof chainSequencerWorkflow>) => Promise<T>,
+  ): Promise<T> {
+    const operation = new WithStartWorkflowOperation<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
+      ...this.startOptions(chainId, this.sequencerInput(chainId)),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    try {
+      return await translate(() => run(operation));
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyExists(error)) throw stopped(chainId);
+      throw error;
+    }
+  }
+
+  /**
+   * A query of the chain's sequencer, asked beside a look at whether it still runs: a closed
+   * sequencer would answer its last state as if nothing happened, so its chain answers ChainStopped.
+   */
+  private async runningOnly<T>(chainId: string, query: () => Promise<T>): Promise<T> {
+    const [answer, description] = await Promise.all([translate(query), translate(() => this.sequencer(chainId).describe())]);
+    if (description.status.name !== 'RUNNING') throw stopped(chainId);
+    return answer;
+  }
+
+  /** An update on a running sequencer; a closed one answers ChainStopped, not "not found". */
+  private async onSequencer<T>(chainId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await translate(call);
+    } catch (error) {
+      if (error instanceof ChainRejection && error.type === FailureTypes.NotFound && (await this.isClosed(chainId))) throw stopped(chainId);
+      throw error;
+    }
+  }
+
+  private async isClosed(chainId: string): Promise<boolean> {
+    try {
+      return (await this.sequencer(chainId).describe()).status.name !== 'RUNNING';
+    } catch {
+      return false;
+    }
+  }
+}
+
+function stopped(chainId: string): ChainRejection {
+  return new ChainRejection(
+    FailureTypes.ChainStopped,
+    `chain ${chainId}'s sequencer is closed (terminated or failed): recover it with POST /v1/chains/${chainId}/recover, which restores its finalized head from the publication records`,
+  );
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  return (error as { code?: number } | null)?.code === 6; // gRPC ALREADY_EXISTS
 }
 
 function iso(ms: number | undefined): string | undefined {
@@ -190,7 +336,8 @@ async function translate<T>(call: () => Promise<T>): Promise<T> {
       throw new ChainRejection(FailureTypes.NotFound, 'chain not found: configure it with PUT or submit a block first');
     }
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isRejectionType(error.cause.type)) {
-      throw new ChainRejection(error.cause.type, error.cause.message);
+      const detail = error.cause.details?.[0] as { retryAfterSeconds?: number } | undefined;
+      throw new ChainRejection(error.cause.type, error.cause.message, detail?.retryAfterSeconds);
     }
     throw error;
   }

@@ -5,6 +5,8 @@ import type { BlockView, ChainView, RetryAccepted, SubmittedBlock } from './sche
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
+  /** Response headers, names in lower case (e.g. `retry-after` on a 429). */
+  headers: Record<string, string>;
 }
 
 /** A call that did not answer the status it should. */
@@ -34,10 +36,11 @@ export class ProoflaneClient {
     }
     const response = await fetch(`${this.baseUrl}${path}`, init);
     const text = await response.text();
+    const answered = Object.fromEntries(response.headers.entries());
     try {
-      return { status: response.status, body: JSON.parse(text) as unknown };
+      return { status: response.status, body: JSON.parse(text) as unknown, headers: answered };
     } catch {
-      return { status: response.status, body: text };
+      return { status: response.status, body: text, headers: answered };
     }
   }
 
@@ -62,6 +65,11 @@ export class ProoflaneClient {
       `GET block ${chainId}#${number}`,
       this.request('GET', `/v1/chains/${chainId}/blocks/${number}`),
     ) as Promise<BlockView>;
+  }
+
+  /** Brings back a chain whose sequencer closed (POST /v1/chains/:id/recover). */
+  async recover(chainId: string): Promise<ChainView> {
+    return this.expect(200, `POST recover ${chainId}`, this.request('POST', `/v1/chains/${chainId}/recover`)) as Promise<ChainView>;
   }
 
   async retry(chainId: string, number: number): Promise<RetryAccepted> {

@@ -1,14 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
 import { GpuClassSchema, ProverNameSchema } from '../domain/block';
 import { ChainConfigSchema, ChainModeSchema } from '../domain/chain';
+import { artifactStoreUri } from '../config/storage';
 import { temporalSettings } from '../config/temporal';
+import { createArtifactStore } from '../storage/factory';
 import { createApp } from './app';
 import { ChainService } from './chains';
 
 /**
  * The HTTP API process. Binds to loopback unless API keys are configured.
  *   PROOFLANE_API_PORT (8080), PROOFLANE_API_KEYS (comma-separated), PROOFLANE_API_HOST (with keys only),
- *   PROOFLANE_DEFAULT_{MODE,MAX_IN_FLIGHT,GPU_CLASS,PROVER,SEGMENTS}: the configuration of a chain before any PUT.
+ *   PROOFLANE_DEFAULT_{MODE,MAX_IN_FLIGHT,GPU_CLASS,PROVER,SEGMENTS}: the configuration of a chain before any PUT,
+ *   PROOFLANE_ARTIFACT_STORE: where block inputs are stored at admission (the workers' store).
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -29,7 +32,12 @@ async function main(): Promise<void> {
   });
   const connection = await Connection.connect({ address: settings.address });
   const client = new Client({ connection, namespace: settings.namespace });
-  const app = createApp({ chains: new ChainService({ client, settings, defaults }), apiKeys, bodyLimit: env.PROOFLANE_API_BODY_LIMIT });
+  const inputs = createArtifactStore(artifactStoreUri());
+  const app = createApp({
+    chains: new ChainService({ client, settings, defaults, inputs }),
+    apiKeys,
+    bodyLimit: env.PROOFLANE_API_BODY_LIMIT,
+  });
   const port = Number(env.PROOFLANE_API_PORT ?? 8080);
   // Without keys the API is unauthenticated: never expose it beyond this machine.
   const host = apiKeys.length ? (env.PROOFLANE_API_HOST ?? '0.0.0.0') : '127.0.0.1';

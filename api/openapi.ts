@@ -41,9 +41,11 @@ const errors = (...statuses: number[]) =>
           400: 'invalid request',
           401: 'missing or wrong API key',
           404: 'unknown chain or block',
-          409: 'conflict',
+          409: 'refused by the chain: the code says why (conflict, below_start, already_finalized, hash_conflict, start_fixed)',
           413: 'body too large',
           415: 'body is not JSON',
+          429: 'beyond the chain window (beyond_window): retry after the Retry-After header',
+          503: 'the chain is stopped (chain_stopped): recover it first',
         }[status] ?? 'error',
       ),
     ]),
@@ -68,7 +70,7 @@ export function buildOpenApiDocument(): Schema {
           summary: 'Configure a chain (created if new)',
           parameters: [chainId],
           requestBody: body('ChainConfig'),
-          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 409, 413, 415) },
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 409, 413, 415, 503) },
         },
         get: {
           summary: 'The chain view',
@@ -84,7 +86,7 @@ export function buildOpenApiDocument(): Schema {
           responses: {
             202: json('SubmittedBlock', 'accepted'),
             200: json('SubmittedBlock', 'identical resubmission (idempotent)'),
-            ...errors(400, 401, 409, 413, 415),
+            ...errors(400, 401, 409, 413, 415, 429, 503),
           },
         },
       },
@@ -100,14 +102,21 @@ export function buildOpenApiDocument(): Schema {
           summary: 'Cancel and forget blocks from a number on',
           parameters: [chainId],
           requestBody: body('Reorg'),
-          responses: { 202: json('ReorgAccepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415) },
+          responses: { 202: json('ReorgAccepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415, 503) },
         },
       },
       '/v1/chains/{chainId}/blocks/{number}/retry': {
         post: {
           summary: 'Prove a failed block again',
           parameters: [chainId, number],
-          responses: { 202: json('RetryAccepted', 'retry started as a new incarnation'), ...errors(400, 401, 404, 409) },
+          responses: { 202: json('RetryAccepted', 'retry started as a new incarnation'), ...errors(400, 401, 404, 409, 503) },
+        },
+      },
+      '/v1/chains/{chainId}/recover': {
+        post: {
+          summary: 'Recover a chain whose sequencer closed: a new sequencer from the publication records',
+          parameters: [chainId],
+          responses: { 200: json('ChainView', 'the recovered chain view'), ...errors(400, 401, 404, 409) },
         },
       },
       '/v1/chains/{chainId}/pause': {

@@ -51,6 +51,18 @@ export const ErrorCodeSchema = z.enum([
   'unauthorized',
   'not_found',
   'conflict',
+  /** 409: the block is below the chain's start (the first block submitted, or startNumber). */
+  'below_start',
+  /** 409: the block is at or below the finalized head. */
+  'already_finalized',
+  /** 409: another hash was accepted for the number; reorg from it first. */
+  'hash_conflict',
+  /** 409: the chain holds blocks, so its start cannot move. */
+  'start_fixed',
+  /** 429: too far ahead of the next block to finalize; retry after Retry-After seconds. */
+  'beyond_window',
+  /** 503: the chain's sequencer is closed; an operator recovers it (POST /v1/chains/:id/recover). */
+  'chain_stopped',
   'payload_too_large',
   'unsupported_media_type',
   'unavailable',

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { directBlockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
-import type { BlockJobInput } from '../domain/block';
+import { startDirectBlock, type DirectBlockJob } from '../cli/direct-block';
+import { createArtifactStore } from '../storage/factory';
 import { replaceGpuPool, startBenchSystem } from './stack';
 import { summarize } from './stats';
 
@@ -68,11 +68,12 @@ async function main(): Promise<void> {
   const stack = await startBenchSystem({ apiPort: 18082, temporalPort: 17235 });
   const connection = await Connection.connect({ address: stack.server.address });
   const client = new Client({ connection });
+  const store = createArtifactStore(stack.env.PROOFLANE_ARTIFACT_STORE as string);
   try {
     await replaceGpuPool(stack, 1);
     const samples: number[][] = HOPS.map(() => []);
     for (let i = 0; i <= blocks; i += 1) {
-      const job: BlockJobInput = {
+      const job: DirectBlockJob = {
         chainId: 'trace',
         number: i,
         hash: `0x${'1'.padStart(64, '0')}`,
@@ -81,11 +82,7 @@ async function main(): Promise<void> {
         prover: 'simulated',
         input: { simulate: { segmentMs, verifyMs: 0 } },
       };
-      const handle = await client.workflow.start('blockProofWorkflow', {
-        taskQueue: ORCHESTRATION_TASK_QUEUE,
-        workflowId: directBlockWorkflowId(job.chainId, job.number),
-        args: [job],
-      });
+      const handle = await startDirectBlock(client, store, job);
       await handle.result();
       if (i === 0) continue; // warm-up
       const events = (await handle.fetchHistory()).events ?? [];

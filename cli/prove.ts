@@ -3,8 +3,9 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { temporalSettings, workflowUiUrl } from '../config/temporal';
 import { BlockJobSchema, describeIssues, type BlockProofResult } from '../domain/block';
-import { blockSearchAttributes, directBlockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
-import type { blockProofWorkflow } from '../workflows';
+import { artifactStoreUri } from '../config/storage';
+import { createArtifactStore } from '../storage/factory';
+import { startDirectBlock } from './direct-block';
 
 /**
  * Proves one block directly through Temporal, outside any chain (no sequencer, no publication),
@@ -38,7 +39,6 @@ async function main(): Promise<void> {
     segments: Number(values.segments),
     gpuClass: values['gpu-class'],
     prover: values.prover,
-    input,
     options: values['fan-in'] ? { fanIn: Number(values['fan-in']) } : undefined,
   });
   if (!parsed.success) {
@@ -50,14 +50,8 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: settings.address });
   try {
     const client = new Client({ connection, namespace: settings.namespace });
-    const workflowId = directBlockWorkflowId(job.chainId, job.number);
-    const handle = await client.workflow.start<typeof blockProofWorkflow>('blockProofWorkflow', {
-      taskQueue: ORCHESTRATION_TASK_QUEUE,
-      workflowId,
-      args: [job],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: blockSearchAttributes(job.chainId, job.number, 'queued'),
-    });
+    const handle = await startDirectBlock(client, createArtifactStore(artifactStoreUri()), { ...job, input }, { reuseRunning: true });
+    const workflowId = handle.workflowId;
     console.log(`proving ${job.chainId}#${job.number} (${job.segments} segments on ${job.gpuClass}, prover ${job.prover})`);
     console.log(`watch it: ${workflowUiUrl(settings, workflowId)}`);
     const result: BlockProofResult = await handle.result();

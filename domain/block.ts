@@ -31,6 +31,9 @@ export const SegmentCountSchema = z.number().int().min(1).max(MAX_SEGMENTS);
 export const ProverInputSchema = z.record(z.string(), z.unknown());
 export type ProverInput = z.infer<typeof ProverInputSchema>;
 
+/** Where a stored artifact (a proof, a block's input) lives: its content hash (`storage/artifact-store.ts`). */
+export const ArtifactRefSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be an artifact reference sha256:<64 hex digits>');
+
 /** The identity of a block as every activity sees it. */
 export const BlockRefSchema = z.object({
   chainId: ChainIdSchema,
@@ -78,7 +81,8 @@ export const BlockJobSchema = BlockRefSchema.extend({
   segments: SegmentCountSchema,
   gpuClass: GpuClassSchema,
   prover: ProverNameSchema,
-  input: ProverInputSchema.default({}),
+  /** The block's prover input in the artifact store, stored once at admission; none means `{}`. */
+  inputRef: ArtifactRefSchema.optional(),
   options: ProofOptionsSchema.default(ProofOptionsSchema.parse({})),
   /** Epoch ms by which the proof should exist (timestamp + slot); drives the DeadlineMissed search attribute. */
   deadlineAt: z.number().int().min(0).optional(),
@@ -166,6 +170,9 @@ export interface BlockProofResult {
 export interface BlockSettlement {
   workflowId: string;
   number: number;
+  /** What the workflow proved: the sequencer counts the report only for the block it accepted. */
+  hash: string;
+  inputRef?: string;
   outcome: 'proved' | 'failed' | 'cancelled';
   segments: SegmentProgress;
   proofRef?: string;

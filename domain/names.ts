@@ -37,6 +37,11 @@ export function finalizedBlockQuery(chainId: string, number: number): string {
   return `WorkflowType = 'blockProofWorkflow' AND ChainId = '${chainId}' AND BlockNumber = ${number} AND BlockStatus = 'finalized' AND ExecutionStatus = 'Completed'`;
 }
 
+/** The block workflows of a chain still running: what a recovered chain's orphans are. */
+export function runningBlocksQuery(chainId: string): string {
+  return `WorkflowType = 'blockProofWorkflow' AND ChainId = '${chainId}' AND ExecutionStatus = 'Running'`;
+}
+
 export function sequencerWorkflowId(chainId: string): string {
   return `chain-${chainId}`;
 }

@@ -165,6 +165,7 @@ describe('the OpenAPI document', () => {
         'GET /v1/chains/{chainId}/blocks/{number}',
         'POST /v1/chains/{chainId}/reorg',
         'POST /v1/chains/{chainId}/blocks/{number}/retry',
+        'POST /v1/chains/{chainId}/recover',
         'POST /v1/chains/{chainId}/pause',
         'POST /v1/chains/{chainId}/resume',
         'GET /healthz',

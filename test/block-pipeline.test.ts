@@ -96,14 +96,16 @@ describe('block proof workflow on a real Temporal server', () => {
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('failed');
   });
 
-  it('fails a block, naming the missing proof, when a GPU node writes to a store the orchestration worker does not share', async () => {
+  it('fails a block, naming the missing artifact, when a GPU node uses a store the rest of the cluster does not share', async () => {
     await stack.cluster.addGpuPool('cpu', 2, 'cpu-node-own-store', undefined, `memory://not-shared-${uniqueChain('store')}`);
     const handle = await stack.cluster.startBlock(
       simulatedBlock(uniqueChain('unshared'), 1, { segments: 2, gpuClass: 'cpu', input: { simulate: { segmentMs: 10 } } }),
     );
     const error: unknown = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/artifact sha256:[0-9a-f]{64} is not in the store at /);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(
+      /artifact sha256:[0-9a-f]{64} is not in this process's memory store/,
+    );
     expect((await handle.query(blockProgressQuery)).status).toBe('failed');
   });
 

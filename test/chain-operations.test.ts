@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { publishedDir, uniqueChain, waitFor } from './support/cluster';
+import { publishedDir, uniqueChain, untilWorkflowExists, waitFor } from './support/cluster';
 import { blockWorkflowId, sequencerWorkflowId } from '../domain/names';
 import { blockEntryQuery } from '../workflows/definitions';
 import { useTestStack } from './support/stack';
@@ -24,7 +24,7 @@ describe('chain operations over HTTP', () => {
     expect(again.body.workflowId).toBe(first.body.workflowId);
     const conflicting = await stack.api.submit(chainId, 0, {}, 'other');
     expect(conflicting.status).toBe(409);
-    expect(conflicting.body.error.code).toBe('conflict');
+    expect(conflicting.body.error.code).toBe('hash_conflict');
     await stack.api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
     // Still idempotent after finalization, and still a conflict with another hash.
     expect((await stack.api.submit(chainId, 0)).status).toBe(200);
@@ -107,8 +107,14 @@ describe('chain operations over HTTP', () => {
     const paused = await stack.api.request('POST', `/v1/chains/${chainId}/pause`);
     expect(paused.status).toBe(200);
     expect(paused.body.paused).toBe(true);
-    await stack.api.submit(chainId, 1, { input: { simulate: { segmentMs: 20 } } });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const submitted = await stack.api.submit(chainId, 1, { input: { simulate: { segmentMs: 20 } } });
+    // The sequencer decides what to start in the workflow task that accepts the block, so its
+    // history up to the accepted submission holds that decision: no start for block 1.
+    const history = await stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId)).fetchHistory();
+    const starts = (history.events ?? []).filter(
+      (event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === submitted.body.workflowId,
+    );
+    expect(starts).toEqual([]);
     const stillQueued = await stack.api.chain(chainId);
     expect(stillQueued.queued).toEqual([1]);
     expect((await stack.api.block(chainId, 1)).status).toBe('queued');
@@ -184,6 +190,7 @@ describe('blocks that have left the sequencer window', () => {
     await stack.api.submit(chainId, 0, { gpuClass: 'a100' });
     await stack.api.waitForChain(chainId, 'block 0 to start', (view) => view.inFlight.includes(0));
     const first = await stack.api.block(chainId, 0);
+    await untilWorkflowExists(stack.cluster.client, first.workflowId);
     await stack.cluster.client.workflow.getHandle(first.workflowId).cancel();
     await stack.api.waitForChain(chainId, 'block 0 to be cancelled', (view) => view.failed.includes(0));
     await stack.cluster.addGpuPool('a100', 2, 'a100-node');

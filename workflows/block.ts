@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { GpuActivities, OrchestrationActivities, ProverTask } from '../activities/types';
+import type { GpuActivities, OrchestrationActivities, ProverTask, VerifyResult } from '../activities/types';
 import { aggregationNodes, buildAggregationTree, treeDepth } from '../domain/aggregation-tree';
 import type { TreeNode } from '../domain/aggregation-tree';
 import {
@@ -29,7 +29,7 @@ import {
   type SegmentTiming,
   type WorkReceipt,
 } from '../domain/block';
-import { FailureTypes } from '../domain/failures';
+import { describeFailure, FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal } from './definitions';
 import { aggregationPriority, GPU_TASK_RETRY, HEDGE_ATTEMPT_OFFSET, hedgeDueAt, LOCAL_ACTIVITY_RETRY, proverRetryDelayMs } from './policy';
@@ -51,6 +51,14 @@ function firstFulfilled<T>(promises: Promise<T>[]): Promise<T> {
 
 function isProverError(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureTypes.ProverFailed;
+}
+
+/** The artifact a task found missing or corrupt (activities/artifacts.ts), if that is how it failed. */
+function lostArtifact(error: unknown): string | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  const { type, details } = error.cause;
+  if (type !== FailureTypes.ArtifactMissing && type !== FailureTypes.ArtifactCorrupt) return undefined;
+  return typeof details?.[0] === 'string' ? details[0] : undefined;
 }
 
 // Plan and verify are light and run beside the workflow as local activities: no task queue
@@ -77,7 +85,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   }
   const job: BlockJob = parsed.data;
   const block = { chainId: job.chainId, number: job.number, hash: job.hash };
-  const task: ProverTask = { block, prover: job.prover, input: job.input };
+  const task: ProverTask = { block, prover: job.prover, ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}) };
 
   const progress: BlockProgress = {
     status: 'proving',
@@ -106,7 +114,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   const deadlineWatch = watchDeadline(job.deadlineAt);
 
   /** Tells the chain's sequencer (when a sequencer started this block) how the block ended. */
-  const settle = async (outcome: Omit<BlockSettlement, 'workflowId' | 'number' | 'segments'>): Promise<void> => {
+  const settle = async (outcome: Omit<BlockSettlement, 'workflowId' | 'number' | 'hash' | 'inputRef' | 'segments'>): Promise<void> => {
     deadlineWatch.stop();
     const parent = workflowInfo().parent;
     if (!parent) return;
@@ -114,6 +122,8 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       ...outcome,
       workflowId: workflowInfo().workflowId,
       number: job.number,
+      hash: job.hash,
+      ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
       segments: { ...progress.segments },
     };
     // Even a cancelled block must report, or its sequencer would wait for it forever.
@@ -216,15 +226,32 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         }
       }
       const children = await Promise.all(node.children.map(proveNode));
-      const { value: receipt } = await withProverRetries((priorAttempts) =>
-        aggregationTasks.aggregateProofs({
-          ...task,
-          priorAttempts,
-          from: node.from,
-          to: node.to,
-          childRefs: children.map((child) => child.proofRef),
-        }),
-      );
+      const aggregate = () =>
+        withProverRetries((priorAttempts) =>
+          aggregationTasks.aggregateProofs({
+            ...task,
+            priorAttempts,
+            from: node.from,
+            to: node.to,
+            childRefs: children.map((child) => child.proofRef),
+          }),
+        );
+      let receipt: WorkReceipt;
+      for (let reproved = 0; ; reproved += 1) {
+        try {
+          receipt = (await aggregate()).value;
+          break;
+        } catch (error) {
+          // A child proof that went missing or corrupt is proved again (never waited for: it does not heal).
+          const lost = lostArtifact(error);
+          const index = children.findIndex((child) => child.proofRef === lost);
+          if (index < 0 || reproved >= job.options.maxAttempts) throw error;
+          const child = node.children[index];
+          progress.segments.done -= child.to - child.from;
+          progress.aggregation.done -= aggregationNodes(child).length;
+          children[index] = await proveNode(child);
+        }
+      }
       aggregationTimings.push({ level: node.level, receipt });
       progress.aggregation.done += 1;
       return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs + Math.max(...children.map((child) => child.criticalPathMs)) };
@@ -241,12 +268,19 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       throw error;
     }
 
-    const verdict = await orchestration.verifyBlockProof({
-      ...task,
-      proofRef: root.proofRef,
-      segmentCount: plan.segmentCount,
-      fanIn: plan.fanIn,
-    });
+    const verify = () =>
+      orchestration.verifyBlockProof({ ...task, proofRef: root.proofRef, segmentCount: plan.segmentCount, fanIn: plan.fanIn });
+    let verdict: VerifyResult;
+    try {
+      verdict = await verify();
+    } catch (error) {
+      // The block proof itself went missing or corrupt before verification: prove the block again, once.
+      if (lostArtifact(error) !== root.proofRef) throw error;
+      progress.segments.done = 0;
+      progress.aggregation.done = 0;
+      root = await treeScope.run(() => proveNode(tree));
+      verdict = await verify();
+    }
     if (!verdict.valid) {
       throw ApplicationFailure.nonRetryable(
         `block proof failed verification: ${verdict.reason ?? 'invalid'}`,
@@ -292,7 +326,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       throw error;
     }
     setStatus('failed');
-    progress.error = describe(error);
+    progress.error = describeFailure(error);
     await settle({ outcome: 'failed', error: progress.error });
     throw ApplicationFailure.nonRetryable(`block ${job.chainId}#${job.number} failed: ${progress.error}`, FailureTypes.BlockFailed);
   }
@@ -326,15 +360,4 @@ function summarizeLevels(timings: AggregationTiming[]): AggregationLevelTiming[]
     current.maxProvingMs = Math.max(current.maxProvingMs, receipt.provingMs);
   }
   return [...levels.values()].sort((a, b) => a.level - b.level);
-}
-
-/** The innermost message of a Temporal failure chain: what actually went wrong. */
-function describe(error: unknown): string {
-  let current: unknown = error;
-  let message = error instanceof Error ? error.message : String(error);
-  while (current instanceof Error && current.cause) {
-    current = current.cause;
-    if (current instanceof Error && current.message) message = current.message;
-  }
-  return message;
 }

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BlockProgress, BlockSettlement } from '../domain/block';
-import type { BlockEntry, BlockSubmission, ChainConfigBody, ChainSnapshot, ReorgBody, SubmitResult } from '../domain/chain';
+import type { BlockAdmission, BlockEntry, ChainConfigBody, ChainSnapshot, ReorgBody, SubmitResult } from '../domain/chain';
 
 /** Answers a block's live progress: status and segment counts. */
 export const blockProgressQuery = defineQuery<BlockProgress>('blockProgress');
@@ -11,7 +11,7 @@ export const blockSettledSignal = defineSignal<[BlockSettlement]>('blockSettled'
 /** Sent by the sequencer to a proved block once it is finalized and published; the block workflow then ends. */
 export const blockFinalizedSignal = defineSignal('blockFinalized');
 
-export const submitBlockUpdate = defineUpdate<SubmitResult, [BlockSubmission]>('submitBlock');
+export const submitBlockUpdate = defineUpdate<SubmitResult, [BlockAdmission]>('submitBlock');
 export const configureChainUpdate = defineUpdate<ChainSnapshot, [ChainConfigBody]>('configureChain');
 export const reorgUpdate = defineUpdate<{ cancelled: number[]; forgotten: number[] }, [ReorgBody]>('reorg');
 export const retryBlockUpdate = defineUpdate<{ number: number; workflowId: string }, [number]>('retryBlock');

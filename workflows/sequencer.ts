@@ -1,5 +1,6 @@
 import {
   allHandlersFinished,
+  ActivityFailure,
   ApplicationFailure,
   condition,
   continueAsNew,
@@ -7,25 +8,15 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrchestrationActivities } from '../activities/types';
-import { describeIssues, type BlockJobInput } from '../domain/block';
-import {
-  applyChainConfig,
-  BlockSubmissionSchema,
-  ChainConfigBodySchema,
-  provingLimit,
-  ReorgBodySchema,
-  type BlockEntry,
-  type BlockSubmission,
-  type ChainConfig,
-  type ChainSnapshot,
-  type ChainState,
-} from '../domain/chain';
-import { FailureTypes, type RejectionType } from '../domain/failures';
-import { blockSearchAttributes, blockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
+import type { ChainConfig, ChainState } from '../domain/chain';
+import { describeFailure, FailureTypes } from '../domain/failures';
+import { blockSearchAttributes, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
+import { ChainBook, ChainRefusal, type BlockStart, type PendingPublication } from '../sequencing/chain-book';
 import { blockProofWorkflow } from './block';
 import {
   blockEntryQuery,
@@ -38,398 +29,280 @@ import {
   setPausedUpdate,
   submitBlockUpdate,
 } from './definitions';
-import { PUBLICATION_RETRY, segmentPriority } from './policy';
+import { PUBLICATION_RETRY } from './policy';
 
 export interface SequencerInput {
   chainId: string;
   /** Used when the chain is new; afterwards the carried state holds the configuration. */
   config: ChainConfig;
+  /** The book carried through continue-as-new; absent for a new (or recovered) chain, which reads its head from the publication records. */
   state?: ChainState;
   /** Continue-as-new after this many accepted blocks (tests); otherwise when Temporal suggests it. */
   continueAsNewAfterBlocks?: number;
-  /** Finalized blocks kept in state (default FINALIZED_KEPT); tests make it small to push blocks out of the window. */
+  /** Finalized blocks kept in state (tests make it small to push blocks out of the window). */
   finalizedKept?: number;
+  /** How often blocks started by an earlier run are checked for having closed without reporting (default 30 s). */
+  reconcileEveryMs?: number;
 }
 
-/** Finalized blocks kept in state for idempotent resubmission and views; older ones live on in their workflows. */
-const FINALIZED_KEPT = 256;
-const MAX_GAPS_LISTED = 100;
-/** At most this many consecutive proved blocks are published in one call. */
-const PUBLICATION_BATCH = 64;
+/** Children being started at once: bounds the commands, and so the size, of one workflow task. */
+const MAX_STARTS_PENDING = 16;
+const RECONCILE_EVERY_MS = 30_000;
 
-const publisher = proxyActivities<OrchestrationActivities>({
+const orchestration = proxyActivities<OrchestrationActivities>({
   taskQueue: ORCHESTRATION_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
+  // Bounded: a publication that keeps failing halts the chain (visibly) instead of wedging it.
+  scheduleToCloseTimeout: '10 minutes',
   retry: PUBLICATION_RETRY,
 });
 
 /**
- * One per chain: accepts blocks, proves them (one at a time or up to maxInFlight),
- * and finalizes and publishes them strictly in ascending number. Each block is a
- * child workflow with a deterministic id; it reports back with a signal, so blocks
- * in flight survive this workflow's continue-as-new.
+ * One per chain: wires the chain's book (sequencing/chain-book.ts) to Temporal. Updates and
+ * signals go to the book; the blocks it decides to start become child workflows with
+ * deterministic ids, which report back by signal (so they survive this workflow's
+ * continue-as-new); the publications it hands out become activities. Nothing here decides
+ * anything about the chain: that is the book's, and tested without a server.
  */
 export async function chainSequencerWorkflow(input: SequencerInput): Promise<void> {
-  const state: ChainState = input.state ?? {
-    chainId: input.chainId,
-    config: input.config,
-    paused: false,
-    finalizedHead: null,
-    nextNumber: input.config.startNumber ?? null,
-    blocks: [],
-    incarnations: {},
-  };
-  const blocks = new Map<number, BlockEntry>(state.blocks.map((entry) => [entry.number, entry]));
+  const options = { finalizedKept: input.finalizedKept };
+  const book = input.state ? ChainBook.fromState(input.state, options) : ChainBook.create(input.chainId, input.config, options);
   let dirty = true;
   let acceptedThisRun = 0;
-  let startsPending = 0;
   let notificationsPending = 0;
-  let publishing: number | null = null;
+  /** Children whose start is in flight: a reorg waits for their start before it cancels them. */
+  const starting = new Map<string, Promise<void>>();
+  /** Children this run started: their closing is seen through their handle; the others are reconciled. */
+  const watched = new Set<string>();
 
-  // Temporal delivers buffered updates as soon as their handler is set, so everything the
-  // handlers use is declared before them (helpers below are hoisted function declarations).
-  function reject(type: RejectionType, message: string): never {
-    throw ApplicationFailure.nonRetryable(message, type);
+  const guard = (check: () => unknown): void => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof ChainRefusal)) throw error;
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: error.type,
+        nonRetryable: true,
+        details: error.retryAfterSeconds !== undefined ? [{ retryAfterSeconds: error.retryAfterSeconds }] : [],
+      });
+    }
+  };
+  const changed = <T>(value: T): T => {
+    dirty = true;
+    return value;
+  };
+
+  // A new run without a book (a new chain, or a lost one recovered) first reads what was already
+  // published for the chain: that is final and never accepted again. Handlers are set at once
+  // (Temporal rejects an update that finds no handler), so until then they wait and check late.
+  let ready = input.state !== undefined;
+  if (!ready) {
+    void (async () => {
+      // Until the publisher answers, nothing is accepted: guessing the head could take a published number again.
+      for (;;) {
+        try {
+          book.recoverPublishedHead(await orchestration.publishedHead({ chainId: input.chainId }));
+          break;
+        } catch {
+          await sleep(RECONCILE_EVERY_MS);
+        }
+      }
+      ready = true;
+      dirty = true;
+    })();
   }
+  /**
+   * Checks and applies a request in one synchronous step: the validator's check may be stale by
+   * the time the handler runs (other updates of the same activation ran in between), so the
+   * check runs again right before the change, and a request refused then fails alone, never the
+   * workflow task. Before the head is known, the request waits for it first.
+   */
+  const checkThenApply = <T>(check: () => unknown, apply: () => T): T | Promise<T> => {
+    const run = (): T => {
+      guard(check);
+      return apply();
+    };
+    return ready ? run() : condition(() => ready).then(run);
+  };
+  const validate = (check: () => unknown): void => {
+    if (ready) guard(check);
+  };
 
-  // ---- submissions -------------------------------------------------------------------------
   setHandler(
     submitBlockUpdate,
-    (submission) => {
-      const existing = blocks.get(submission.number);
-      if (existing && existing.hash.toLowerCase() === submission.hash.toLowerCase()) {
-        return {
-          outcome: 'duplicate' as const,
-          number: existing.number,
-          hash: existing.hash,
-          status: existing.status,
-          workflowId: existing.workflowId,
-        };
-      }
-      const entry = newEntry(submission);
-      blocks.set(entry.number, entry);
-      if (state.nextNumber === null) state.nextNumber = entry.number;
-      acceptedThisRun += 1;
-      dirty = true;
-      return { outcome: 'accepted' as const, number: entry.number, hash: entry.hash, status: entry.status, workflowId: entry.workflowId };
-    },
-    {
-      validator: (submission) => {
-        const parsed = BlockSubmissionSchema.safeParse(submission);
-        if (!parsed.success) reject(FailureTypes.InvalidRequest, `invalid block: ${describeIssues(parsed.error)}`);
-        const existing = blocks.get(submission.number);
-        if (existing) {
-          if (existing.hash.toLowerCase() !== submission.hash.toLowerCase()) {
-            reject(
-              FailureTypes.Conflict,
-              `block ${submission.number} is already ${existing.status} with hash ${existing.hash}; reorg from ${submission.number} first to replace it`,
-            );
-          }
-          return;
-        }
-        if (state.finalizedHead !== null && submission.number <= state.finalizedHead) {
-          reject(FailureTypes.Conflict, `block ${submission.number} is at or below the finalized head ${state.finalizedHead}`);
-        }
-        if (state.config.startNumber !== undefined && submission.number < state.config.startNumber) {
-          reject(FailureTypes.Conflict, `block ${submission.number} is below the chain's start number ${state.config.startNumber}`);
-        }
-      },
-    },
+    (submission) =>
+      checkThenApply(
+        () => book.checkSubmission(submission),
+        () => {
+          const result = book.submit(submission, Date.now());
+          if (result.outcome === 'accepted') acceptedThisRun += 1;
+          return changed(result);
+        },
+      ),
+    { validator: (submission) => validate(() => book.checkSubmission(submission)) },
   );
-
-  function newEntry(submission: BlockSubmission): BlockEntry {
-    return {
-      number: submission.number,
-      hash: submission.hash,
-      parentHash: submission.parentHash,
-      timestamp: submission.timestamp,
-      segments: submission.segments ?? state.config.defaults.segments,
-      gpuClass: submission.gpuClass ?? state.config.defaults.gpuClass,
-      prover: submission.prover ?? state.config.defaults.prover,
-      input: submission.input ?? {},
-      status: 'queued',
-      incarnation: state.incarnations[submission.number] ?? 0,
-      workflowId: blockWorkflowId(state.chainId, submission.number, state.incarnations[submission.number] ?? 0),
-      submittedAt: Date.now(),
-      deadlineAt: submission.timestamp !== undefined ? (submission.timestamp + state.config.slotSeconds) * 1000 : undefined,
-    };
-  }
-
-  // ---- operator controls -------------------------------------------------------------------
   setHandler(
     configureChainUpdate,
-    (body) => {
-      state.config = applyChainConfig(state.config, ChainConfigBodySchema.parse(body));
-      if (state.nextNumber === null && state.config.startNumber !== undefined) state.nextNumber = state.config.startNumber;
-      dirty = true;
-      return snapshot();
-    },
-    {
-      validator: (body) => {
-        const parsed = ChainConfigBodySchema.safeParse(body);
-        if (!parsed.success) reject(FailureTypes.InvalidRequest, `invalid chain configuration: ${describeIssues(parsed.error)}`);
-        const startNumber = parsed.data?.startNumber;
-        if (startNumber !== undefined && state.finalizedHead !== null && startNumber !== state.config.startNumber) {
-          reject(FailureTypes.Conflict, 'startNumber cannot change once blocks have been finalized');
-        }
-      },
-    },
+    (body) =>
+      checkThenApply(
+        () => book.checkConfigure(body),
+        () => {
+          book.configure(body);
+          return changed(book.snapshot());
+        },
+      ),
+    { validator: (body) => validate(() => book.checkConfigure(body)) },
   );
-
-  setHandler(setPausedUpdate, (paused) => {
-    state.paused = paused;
-    dirty = true;
-    return snapshot();
-  });
-
+  setHandler(setPausedUpdate, (paused) =>
+    checkThenApply(
+      () => undefined,
+      () => {
+        book.setPaused(paused);
+        return changed(book.snapshot());
+      },
+    ),
+  );
   setHandler(
     reorgUpdate,
-    async ({ fromNumber }) => {
-      const affected = [...blocks.values()].filter((entry) => entry.number >= fromNumber).sort((a, b) => a.number - b.number);
-      // Proved blocks wait for finalization in their workflow: those are cancelled too.
-      const running = affected.filter((entry) => entry.status === 'proving' || entry.status === 'proved');
-      for (const entry of affected) {
-        blocks.delete(entry.number);
-        // A resubmitted number gets a fresh workflow id even while the cancelled one winds down.
-        state.incarnations[entry.number] = entry.incarnation + 1;
-      }
-      dirty = true;
-      // Cancelling the block workflow cancels its activities, which stops the running provers.
-      await Promise.all(
-        running.map((entry) =>
-          getExternalWorkflowHandle(entry.workflowId)
-            .cancel()
-            .catch(() => undefined),
-        ),
+    async (body) => {
+      const { cancel, forgotten } = await checkThenApply(
+        () => book.checkReorg(body),
+        () => changed(book.reorg(body)),
       );
-      return { cancelled: running.map((entry) => entry.number), forgotten: affected.map((entry) => entry.number) };
+      // Cancelling a block workflow cancels its activities, which stops the running provers; a
+      // child still being started is cancelled once it exists, or it would prove unseen.
+      await Promise.all(
+        cancel.map(async ({ workflowId }) => {
+          await starting.get(workflowId);
+          await getExternalWorkflowHandle(workflowId)
+            .cancel()
+            .catch(() => undefined);
+        }),
+      );
+      return { cancelled: cancel.map((block) => block.number), forgotten };
     },
-    {
-      validator: (body) => {
-        const parsed = ReorgBodySchema.safeParse(body);
-        if (!parsed.success) reject(FailureTypes.InvalidRequest, `invalid reorg: ${describeIssues(parsed.error)}`);
-        if (state.finalizedHead !== null && body.fromNumber <= state.finalizedHead) {
-          reject(
-            FailureTypes.Conflict,
-            `cannot reorg from ${body.fromNumber}: blocks up to ${state.finalizedHead} are finalized and published`,
-          );
-        }
-        if (publishing !== null && body.fromNumber <= publishing)
-          reject(FailureTypes.Conflict, `cannot reorg from ${body.fromNumber}: block ${publishing} is being published`);
-      },
-    },
+    { validator: (body) => validate(() => book.checkReorg(body)) },
   );
-
   setHandler(
     retryBlockUpdate,
-    (number) => {
-      const entry = blocks.get(number) as BlockEntry;
-      entry.incarnation += 1;
-      entry.workflowId = blockWorkflowId(state.chainId, number, entry.incarnation);
-      entry.status = 'queued';
-      for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress'] as const)
-        delete entry[key];
-      dirty = true;
-      return { number, workflowId: entry.workflowId };
-    },
-    {
-      validator: (number) => {
-        const entry = blocks.get(number);
-        if (!entry) reject(FailureTypes.NotFound, `block ${number} is not known to chain ${state.chainId}`);
-        else if (entry.status !== 'failed' && entry.status !== 'cancelled')
-          reject(FailureTypes.Conflict, `block ${number} is ${entry.status}; only failed or cancelled blocks can be retried`);
-      },
-    },
+    (number) =>
+      checkThenApply(
+        () => book.checkRetry(number),
+        () => changed(book.retry(number)),
+      ),
+    { validator: (number) => validate(() => book.checkRetry(number)) },
   );
-
-  // ---- block outcomes ----------------------------------------------------------------------
   setHandler(blockSettledSignal, (settlement) => {
-    const entry = blocks.get(settlement.number);
-    // A stale report (an earlier incarnation, or a block forgotten by a reorg) changes nothing.
-    if (!entry || entry.workflowId !== settlement.workflowId || entry.status !== 'proving') return;
-    entry.segmentProgress = settlement.segments;
-    if (settlement.outcome === 'proved') {
-      entry.status = 'proved';
-      entry.provedAt = Date.now();
-      entry.proofRef = settlement.proofRef;
-      entry.provingMs = settlement.provingMs;
-      entry.overheadMs = settlement.overheadMs;
-    } else {
-      entry.status = settlement.outcome;
-      entry.error = settlement.error ?? settlement.outcome;
+    if (book.settle(settlement, Date.now())) dirty = true;
+  });
+  setHandler(chainSnapshotQuery, () => book.snapshot());
+  setHandler(blockEntryQuery, (number) => book.entry(number) ?? null);
+
+  const startBlock = async (start: BlockStart): Promise<void> => {
+    const { chainId } = book;
+    const child = startChild(blockProofWorkflow, {
+      workflowId: start.workflowId,
+      taskQueue: ORCHESTRATION_TASK_QUEUE,
+      args: [start.job],
+      // Blocks keep proving across this workflow's continue-as-new and report back by signal.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: blockSearchAttributes(chainId, start.number, 'proving'),
+    });
+    starting.set(
+      start.workflowId,
+      child.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    try {
+      const handle = await child;
+      watched.add(start.workflowId);
+      // A block that closes without its report (terminated, timed out, a task that fails for
+      // good) fails here, visibly and retryably, instead of holding its chain forever.
+      void handle
+        .result()
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (book.closedWithoutReport(start.workflowId, `block workflow closed without reporting: ${describeFailure(error)}`))
+              dirty = true;
+          },
+        )
+        .finally(() => watched.delete(start.workflowId));
+    } catch (error) {
+      if (book.closedWithoutReport(start.workflowId, `could not start the block workflow: ${describeFailure(error)}`)) dirty = true;
+    } finally {
+      starting.delete(start.workflowId);
+      dirty = true;
+    }
+  };
+
+  const publish = async (batch: PendingPublication): Promise<void> => {
+    let finalized: string[];
+    try {
+      await orchestration.publishProofs({ chainId: batch.chainId, proofs: batch.proofs });
+      finalized = book.published(Date.now());
+    } catch (error) {
+      // The blocks before the one refused did go out: they are finalized, the halt is at that one.
+      finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error));
+    }
+    for (const workflowId of finalized) {
+      // Not awaited: the next block's finalization need not wait for this one's workflow to close.
+      notificationsPending += 1;
+      void getExternalWorkflowHandle(workflowId)
+        .signal(blockFinalizedSignal)
+        .catch(() => undefined)
+        .finally(() => {
+          notificationsPending -= 1;
+        });
     }
     dirty = true;
-  });
-
-  setHandler(chainSnapshotQuery, () => snapshot());
-  setHandler(blockEntryQuery, (number) => blocks.get(number) ?? null);
-
-  function snapshot(): ChainSnapshot {
-    const entries = [...blocks.values()].sort((a, b) => a.number - b.number);
-    const numbersWith = (status: BlockEntry['status']) => entries.filter((entry) => entry.status === status).map((entry) => entry.number);
-    const gaps: number[] = [];
-    if (state.nextNumber !== null && entries.length) {
-      const highest = entries[entries.length - 1].number;
-      for (let n = state.nextNumber; n < highest && gaps.length < MAX_GAPS_LISTED; n += 1) if (!blocks.has(n)) gaps.push(n);
-    }
-    return {
-      chainId: state.chainId,
-      mode: state.config.mode,
-      maxInFlight: state.config.maxInFlight,
-      slotSeconds: state.config.slotSeconds,
-      defaults: state.config.defaults,
-      startNumber: state.config.startNumber,
-      paused: state.paused,
-      finalizedHead: state.finalizedHead,
-      nextToFinalize: state.nextNumber,
-      inFlight: numbersWith('proving'),
-      queued: numbersWith('queued'),
-      proved: numbersWith('proved'),
-      failed: [...numbersWith('failed'), ...numbersWith('cancelled')].sort((a, b) => a - b),
-      failures: entries
-        .filter((entry) => entry.error !== undefined)
-        .map((entry) => ({ number: entry.number, error: entry.error as string })),
-      gaps,
-    };
-  }
-
-  // ---- proving -----------------------------------------------------------------------------
-  const startBlock = async (entry: BlockEntry): Promise<void> => {
-    const headDistance = state.nextNumber === null ? 0 : Math.max(0, entry.number - state.nextNumber);
-    const job: BlockJobInput = {
-      chainId: state.chainId,
-      number: entry.number,
-      hash: entry.hash,
-      segments: entry.segments,
-      gpuClass: entry.gpuClass,
-      prover: entry.prover,
-      input: entry.input ?? {},
-      // The chain head's tasks go first when GPU slots are scarce.
-      options: {
-        priorityKey: segmentPriority(headDistance),
-        ...(state.config.defaults.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: state.config.defaults.heartbeatTimeoutMs } : {}),
-      },
-      deadlineAt: entry.deadlineAt,
-    };
-    entry.status = 'proving';
-    entry.startedAt = Date.now();
-    delete entry.input;
-    try {
-      await startChild(blockProofWorkflow, {
-        workflowId: entry.workflowId,
-        taskQueue: ORCHESTRATION_TASK_QUEUE,
-        args: [job],
-        // Blocks keep proving across this workflow's continue-as-new and report back by signal.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: blockSearchAttributes(state.chainId, entry.number, 'proving'),
-      });
-    } catch (error) {
-      if (blocks.get(entry.number) === entry && entry.status === 'proving') {
-        entry.status = 'failed';
-        entry.error = `could not start the block workflow: ${(error as Error).message}`;
-      }
-    }
   };
 
-  const schedule = (): void => {
-    if (state.paused) return;
-    const entries = [...blocks.values()];
-    let inFlight = entries.filter((entry) => entry.status === 'proving').length;
-    const queued = entries.filter((entry) => entry.status === 'queued').sort((a, b) => a.number - b.number);
-    for (const entry of queued) {
-      if (inFlight >= provingLimit(state.config)) break;
-      inFlight += 1;
-      startsPending += 1;
-      void startBlock(entry).finally(() => {
-        startsPending -= 1;
-        dirty = true;
-      });
-    }
-  };
-
-  /**
-   * Finalizes proved blocks strictly in ascending number, beside scheduling rather than in its
-   * way: new blocks keep starting while proofs are published. The consecutive proved blocks at
-   * the head go out in one publication call (in order), so a burst of proofs costs one
-   * activity round trip, not one per block.
-   */
-  const finalizeInOrder = async (): Promise<void> => {
+  // Blocks started by an earlier run of this workflow cannot be watched through a handle: an
+  // activity asks Temporal which of them closed, now and then while any are proving.
+  const unwatched = (): string[] => book.provingWorkflowIds().filter((id) => !watched.has(id) && !starting.has(id));
+  void (async () => {
     for (;;) {
-      const batch: BlockEntry[] = [];
-      for (let n = state.nextNumber; n !== null && batch.length < PUBLICATION_BATCH; n += 1) {
-        const entry = blocks.get(n);
-        if (!entry || entry.status !== 'proved') break;
-        batch.push(entry);
-      }
-      if (batch.length === 0) return;
-      publishing = batch[batch.length - 1].number;
+      await condition(() => unwatched().length > 0);
       try {
-        await publisher.publishProofs({
-          chainId: state.chainId,
-          proofs: batch.map((entry) => ({ number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string })),
-        });
-      } finally {
-        publishing = null;
+        const closed = await orchestration.closedBlockWorkflows({ workflowIds: unwatched() });
+        for (const { workflowId, status } of closed) {
+          if (book.closedWithoutReport(workflowId, `block workflow closed without reporting: ${status}`)) dirty = true;
+        }
+      } catch {
+        // Temporal unreachable for the activity's whole budget: the next round asks again.
       }
-      for (const entry of batch) {
-        entry.status = 'finalized';
-        entry.finalizedAt = Date.now();
-        state.finalizedHead = entry.number;
-        state.nextNumber = entry.number + 1;
-        // Not awaited: the next block's finalization need not wait for this one's workflow to close.
-        notificationsPending += 1;
-        void getExternalWorkflowHandle(entry.workflowId)
-          .signal(blockFinalizedSignal)
-          .catch(() => undefined)
-          .finally(() => {
-            notificationsPending -= 1;
-          });
-      }
-      dirty = true;
+      await sleep(input.reconcileEveryMs ?? RECONCILE_EVERY_MS);
     }
-  };
+  })();
 
-  let finalizing = false;
-  // A publication that fails for good (another proof already published for a number) stops the
-  // chain as it did when finalization ran inside the main loop: the main loop rethrows it.
-  let finalizationFailure: unknown;
-  const kickFinalizer = (): void => {
-    if (finalizing) return;
-    finalizing = true;
-    void finalizeInOrder()
-      .catch((error: unknown) => {
-        finalizationFailure = error;
-      })
-      .finally(() => {
-        finalizing = false;
-      });
-  };
-
-  const pruneFinalized = (): void => {
-    const finalized = [...blocks.values()].filter((entry) => entry.status === 'finalized').sort((a, b) => a.number - b.number);
-    for (const entry of finalized.slice(0, Math.max(0, finalized.length - (input.finalizedKept ?? FINALIZED_KEPT))))
-      blocks.delete(entry.number);
-    for (const number of Object.keys(state.incarnations)) {
-      if (state.finalizedHead !== null && Number(number) <= state.finalizedHead) delete state.incarnations[number];
-    }
-  };
-
-  const shouldContinueAsNew = (): boolean =>
+  const continueAsNewDue = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
     (input.continueAsNewAfterBlocks !== undefined && acceptedThisRun >= input.continueAsNewAfterBlocks);
+  const quiescent = (): boolean => !book.publicationPending && starting.size === 0 && notificationsPending === 0 && allHandlersFinished();
 
   for (;;) {
-    await condition(() => dirty || finalizationFailure !== undefined || shouldContinueAsNew());
-    if (finalizationFailure !== undefined) throw finalizationFailure;
+    await condition(() => dirty || (continueAsNewDue() && quiescent()));
     dirty = false;
-    schedule();
-    kickFinalizer();
-    pruneFinalized();
-    if (shouldContinueAsNew()) {
-      // Carry everything: queued and in-flight blocks stay as they are; in-flight ones report to the next run.
-      await condition(() => !finalizing && startsPending === 0 && notificationsPending === 0 && allHandlersFinished());
-      state.blocks = [...blocks.values()];
-      await continueAsNew<typeof chainSequencerWorkflow>({ ...input, state });
+    if (continueAsNewDue()) {
+      // Nothing new starts once continue-as-new is due, so the run goes quiet soon (a pending
+      // publication is bounded by its timeout); queued and in-flight blocks carry over as they are.
+      if (quiescent()) await continueAsNew<typeof chainSequencerWorkflow>({ ...input, state: book.toState() });
+      continue;
     }
+    for (const start of book.nextStarts(MAX_STARTS_PENDING - starting.size, Date.now())) void startBlock(start);
+    const batch = book.nextPublication();
+    if (batch) void publish(batch);
   }
+}
+
+/** How many blocks of a failed publication batch went out before it failed (the activity says so when it knows). */
+function publishedBeforeFailure(error: unknown): number {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return 0;
+  if (error.cause.type !== FailureTypes.PublicationConflict) return 0;
+  const published = (error.cause.details?.[0] as { published?: number } | undefined)?.published;
+  return typeof published === 'number' ? published : 0;
 }

@@ -12,6 +12,7 @@ export const TEST_DEFAULTS: ChainConfig = {
   mode: 'pipelined',
   maxInFlight: 4,
   slotSeconds: 12,
+  maxAhead: 256,
   defaults: { gpuClass: 'h100', prover: 'simulated', segments: 2 },
 };
 
@@ -20,6 +21,7 @@ export interface TestApiOptions {
   apiKeys?: string[];
   continueAsNewAfterBlocks?: number;
   finalizedKept?: number;
+  reconcileEveryMs?: number;
   bodyLimit?: string;
 }
 
@@ -45,8 +47,10 @@ export class TestApi extends ProoflaneClient {
       client: cluster.client,
       settings: temporalSettings(),
       defaults: TEST_DEFAULTS,
+      inputs: cluster.store,
       continueAsNewAfterBlocks: options.continueAsNewAfterBlocks,
       finalizedKept: options.finalizedKept,
+      reconcileEveryMs: options.reconcileEveryMs,
     });
     const app = createApp({ chains, apiKeys: options.apiKeys, bodyLimit: options.bodyLimit });
     const server = await new Promise<Server>((resolve) => {
@@ -60,7 +64,7 @@ export class TestApi extends ProoflaneClient {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; body: AssertedBody }> {
+  ): Promise<{ status: number; body: AssertedBody; headers: Record<string, string> }> {
     return super.request(method, path, body, headers);
   }
 

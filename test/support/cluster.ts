@@ -3,10 +3,11 @@ import type { ChildProcess } from 'node:child_process';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
-import type { BlockJobInput, GpuClass } from '../../domain/block';
+import type { GpuClass } from '../../domain/block';
+import { startDirectBlock, type DirectBlockJob } from '../../cli/direct-block';
+import { createArtifactStore } from '../../storage/factory';
 import { artifactStoreUri, dataDir, publisherUri } from '../../config/storage';
 import { temporalSettings } from '../../config/temporal';
-import { blockSearchAttributes, directBlockWorkflowId, ORCHESTRATION_TASK_QUEUE } from '../../domain/names';
 import { defaultProverRegistry, type ProverRegistry } from '../../provers/registry';
 import { GpuWorkerPool } from '../../workers/gpu-worker';
 import { createOrchestrationWorker } from '../../workers/orchestration-worker';
@@ -25,6 +26,8 @@ export class TestCluster {
   private readonly processes: ChildProcess[] = [];
   /** One registry for the in-process workers, so its prover processes are stopped with the cluster. */
   private readonly provers = defaultProverRegistry();
+  /** The store the workers share, where direct blocks' inputs go. */
+  readonly store = createArtifactStore(artifactStoreUri());
 
   private constructor(
     private readonly nativeConnection: NativeConnection,
@@ -36,19 +39,28 @@ export class TestCluster {
   static async start(options: { orchestration?: boolean } = {}): Promise<TestCluster> {
     const { address } = temporalSettings();
     const cluster = new TestCluster(await NativeConnection.connect({ address }), await Connection.connect({ address }));
-    if (options.orchestration !== false) {
-      await cluster.runWorker(
-        await createOrchestrationWorker({
-          connection: cluster.nativeConnection,
-          namespace: temporalSettings().namespace,
-          artifactStore: artifactStoreUri(),
-          publisher: publisherUri(),
-          provers: cluster.provers,
-          workflowBundlePath: process.env.PROOFLANE_WORKFLOW_BUNDLE,
-        }),
-      );
-    }
+    if (options.orchestration !== false) await cluster.startOrchestrationWorker();
     return cluster;
+  }
+
+  /** An orchestration worker running `workflowBundlePath` (default: the test run's bundle); `stop()` shuts it down (an upgrade test's deploy). */
+  async startOrchestrationWorker(workflowBundlePath = process.env.PROOFLANE_WORKFLOW_BUNDLE): Promise<{ stop(): Promise<void> }> {
+    const worker = await createOrchestrationWorker({
+      connection: this.nativeConnection,
+      namespace: temporalSettings().namespace,
+      artifactStore: artifactStoreUri(),
+      publisher: publisherUri(),
+      provers: this.provers,
+      workflowBundlePath,
+    });
+    await this.runWorker(worker);
+    const done = this.running.find((running) => running.worker === worker)?.done;
+    return {
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+    };
   }
 
   /** An in-process GPU pool; `provers` replaces its backends (a faulty node in a test), `artifactStore` its store (a misconfigured node). */
@@ -87,13 +99,9 @@ export class TestCluster {
     return child;
   }
 
-  async startBlock(job: BlockJobInput): Promise<WorkflowHandle<typeof blockProofWorkflow>> {
-    return this.client.workflow.start<typeof blockProofWorkflow>('blockProofWorkflow', {
-      taskQueue: ORCHESTRATION_TASK_QUEUE,
-      workflowId: directBlockWorkflowId(job.chainId, job.number),
-      args: [job],
-      typedSearchAttributes: blockSearchAttributes(job.chainId, job.number, 'queued'),
-    });
+  /** Starts a block outside any chain; its input goes to the cluster's artifact store first. */
+  async startBlock(job: DirectBlockJob): Promise<WorkflowHandle<typeof blockProofWorkflow>> {
+    return startDirectBlock(this.client, this.store, job);
   }
 
   async close(): Promise<void> {
@@ -132,8 +140,8 @@ export function blockHash(chainId: string, number: number, salt = ''): string {
 export function simulatedBlock(
   chainId: string,
   number: number,
-  job: Omit<BlockJobInput, 'chainId' | 'number' | 'hash' | 'prover' | 'gpuClass'> & Partial<Pick<BlockJobInput, 'gpuClass'>>,
-): BlockJobInput {
+  job: Omit<DirectBlockJob, 'chainId' | 'number' | 'hash' | 'prover' | 'gpuClass'> & Partial<Pick<DirectBlockJob, 'gpuClass'>>,
+): DirectBlockJob {
   return { chainId, number, hash: blockHash(chainId, number), gpuClass: 'h100', prover: 'simulated', ...job };
 }
 
@@ -145,4 +153,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Waits until a workflow exists (a block the chain view shows in flight may be a start still on its way to the server). */
+export async function untilWorkflowExists(client: Client, workflowId: string): Promise<void> {
+  await waitFor(`workflow ${workflowId} to exist`, () =>
+    client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => true,
+        () => undefined,
+      ),
+  );
 }

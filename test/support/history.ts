@@ -1,3 +1,4 @@
+import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 
 export interface ActivityRun {
@@ -34,4 +35,18 @@ export async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[
     }
   }
   return [...scheduled.values()];
+}
+
+/**
+ * A history as committed JSON, through @temporalio/proto's own message class (the SDK's
+ * `historyToJSON` needs a single protobufjs copy in node_modules, which npm does not guarantee):
+ * 64-bit numbers as strings, enums as names, bytes as base64.
+ */
+export function historyToJson(history: temporal.api.history.v1.IHistory): string {
+  const message = temporal.api.history.v1.History.fromObject(history);
+  return JSON.stringify(temporal.api.history.v1.History.toObject(message, { longs: String, enums: String, bytes: String }), null, 1);
+}
+
+export function historyFromJson(text: string): temporal.api.history.v1.History {
+  return temporal.api.history.v1.History.fromObject(JSON.parse(text));
 }
