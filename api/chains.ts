@@ -270,16 +270,26 @@ export class ChainService {
     chainId: string,
     run: (operation: WithStartWorkflowOperation<typeof chainSequencerWorkflow>) => Promise<T>,
   ): Promise<T> {
-    const operation = new WithStartWorkflowOperation<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
-      ...this.startOptions(chainId, this.sequencerInput(chainId)),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-    try {
-      return await translate(() => run(operation));
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyExists(error)) throw stopped(chainId);
-      throw error;
+    // A start operation is used once: each attempt gets its own.
+    const operation = () =>
+      new WithStartWorkflowOperation<typeof chainSequencerWorkflow>('chainSequencerWorkflow', {
+        ...this.startOptions(chainId, this.sequencerInput(chainId)),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await translate(() => run(operation()));
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyExists(error)) throw stopped(chainId);
+        // The server aborts an Update-with-Start that meets the sequencer's continue-as-new
+        // ("WorkflowNotReady"); the update was not applied, so it is sent again.
+        if (isAbortedUpdateWithStart(error) && attempt < 5) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          continue;
+        }
+        throw error;
+      }
     }
   }
 
@@ -317,6 +327,11 @@ function stopped(chainId: string): ChainRejection {
     FailureTypes.ChainStopped,
     `chain ${chainId}'s sequencer is closed (terminated or failed): recover it with POST /v1/chains/${chainId}/recover, which restores its finalized head from the publication records`,
   );
+}
+
+function isAbortedUpdateWithStart(error: unknown): boolean {
+  const grpc = error as { code?: number; details?: string } | null;
+  return grpc?.code === 9 && /Update-with-Start could not be executed/.test(grpc.details ?? ''); // gRPC FAILED_PRECONDITION
 }
 
 function isAlreadyExists(error: unknown): boolean {

@@ -1,5 +1,8 @@
 import { temporal } from '@temporalio/proto';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { sequencerWorkflowId } from '../../domain/names';
+import type { PublicationBatch } from '../../publishing/proof-publisher';
 
 export interface ActivityRun {
   type: string;
@@ -49,4 +52,28 @@ export function historyToJson(history: temporal.api.history.v1.IHistory): string
 
 export function historyFromJson(text: string): temporal.api.history.v1.History {
   return temporal.api.history.v1.History.fromObject(JSON.parse(text));
+}
+
+/**
+ * The block numbers a chain published, in the order it published them: the completed
+ * publication activities of every run of its sequencer, oldest run first. What ordering tests
+ * assert on (timestamps are equal inside a batch and prove nothing about order).
+ */
+export async function publicationOrder(client: Client, chainId: string): Promise<number[]> {
+  const runs: { runId: string; startTime: Date }[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${sequencerWorkflowId(chainId)}'` }))
+    runs.push({ runId: run.runId, startTime: run.startTime });
+  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  const numbers: number[] = [];
+  for (const { runId } of runs) {
+    const events = (await client.workflow.getHandle(sequencerWorkflowId(chainId), runId).fetchHistory()).events ?? [];
+    const completed = new Set(events.map((event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')));
+    for (const event of events) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name !== 'publishProofs' || !completed.has(String(event.eventId))) continue;
+      const batch = defaultPayloadConverter.fromPayload<PublicationBatch>(scheduled.input!.payloads![0]);
+      numbers.push(...batch.proofs.map((proof) => proof.number));
+    }
+  }
+  return numbers;
 }
