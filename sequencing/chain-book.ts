@@ -81,7 +81,6 @@ export interface PendingPublication extends PublicationBatch {
 
 /** A failure reason as the chain keeps it: one line of at most MAX_REASON_CHARS characters, control characters as spaces. */
 export function clip(reason: string): string {
-  // eslint-disable-next-line no-control-regex
   const line = reason.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return line.length <= MAX_REASON_CHARS ? line : `${line.slice(0, MAX_REASON_CHARS - 1)}…`;
 }
@@ -438,7 +437,7 @@ export class ChainBook {
    * The pending publication failed for good after its first `published` blocks went out: those
    * are finalized (answered, as by `published`), and the chain halts at the next one until a retry or reorg.
    */
-  publicationFailed(reason: string, published = 0, now = 0): string[] {
+  publicationFailed(reason: string, published: number, now: number): string[] {
     const batch = this.takePending();
     const done = Math.max(0, Math.min(published, batch.proofs.length - 1));
     for (const proof of batch.proofs.slice(0, done)) this.finalize(proof.number, now);

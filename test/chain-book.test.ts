@@ -168,7 +168,7 @@ describe('chain book: failures and halts', () => {
     const job = startAll(book).get(0)!;
     book.settle(report(book.provingWorkflowIds()[0], job, 'proved'), NOW);
     expect(book.nextPublication()?.proofs).toEqual([{ number: 0, hash: hashOf(0), proofRef: refOf(0) }]);
-    book.publicationFailed('block c#0 was already published with hash 0x…');
+    book.publicationFailed('block c#0 was already published with hash 0x…', 0, NOW);
     const carried = ChainBook.fromState(JSON.parse(JSON.stringify(book.toState())));
     expect(carried.snapshot().halted).toEqual({ number: 0, reason: 'publication failed: block c#0 was already published with hash 0x…' });
     expect(carried.nextPublication()).toBeUndefined();

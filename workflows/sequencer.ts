@@ -246,7 +246,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       finalized = book.published(Date.now());
     } catch (error) {
       // The blocks before the one refused did go out: they are finalized, the halt is at that one.
-      finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error));
+      finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error), Date.now());
     }
     for (const workflowId of finalized) {
       // Not awaited: the next block's finalization need not wait for this one's workflow to close.
