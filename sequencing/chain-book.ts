@@ -259,8 +259,8 @@ export class ChainBook {
   configure(body: ChainConfigBody): void {
     const parsed = ChainConfigBodySchema.parse(body);
     this.state.config = applyChainConfig(this.state.config, parsed);
-    if (parsed.startNumber !== undefined)
-      this.state.nextNumber = this.state.finalizedHead === null ? parsed.startNumber : this.state.nextNumber;
+    // checkConfigure lets the start move only while nothing is finalized or held.
+    if (parsed.startNumber !== undefined && this.state.finalizedHead === null) this.state.nextNumber = parsed.startNumber;
   }
 
   setPaused(paused: boolean): void {
