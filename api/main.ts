@@ -1,48 +1,55 @@
 import { Client, Connection } from '@temporalio/client';
-import { GpuClassSchema, ProverNameSchema } from '../domain/block';
-import { ChainConfigSchema, ChainModeSchema } from '../domain/chain';
-import { artifactStoreUri } from '../config/storage';
+import { loadConfig, runMain } from '../config/env';
+import { ApiConfigSchema } from '../config/processes';
+import { storageSettings } from '../config/storage';
 import { temporalSettings } from '../config/temporal';
+import { ChainConfigSchema } from '../domain/chain';
 import { createArtifactStore } from '../storage/factory';
 import { createApp } from './app';
 import { ChainService } from './chains';
 
 /**
- * The HTTP API process. Binds to loopback unless API keys are configured.
- *   PROOFLANE_API_PORT (8080), PROOFLANE_API_KEYS (comma-separated), PROOFLANE_API_HOST (with keys only),
- *   PROOFLANE_DEFAULT_{MODE,MAX_IN_FLIGHT,GPU_CLASS,PROVER,SEGMENTS}: the configuration of a chain before any PUT,
- *   PROOFLANE_ARTIFACT_STORE: where block inputs are stored at admission (the workers' store).
+ * The HTTP API process; its configuration is ApiConfigSchema (config/processes.ts). Binds to
+ * loopback unless API keys are configured. It starts whether or not Temporal is reachable:
+ * /healthz says the process lives, /readyz whether Temporal answers.
  */
 async function main(): Promise<void> {
-  const env = process.env;
+  const config = loadConfig('api', ApiConfigSchema);
   const settings = temporalSettings();
-  const apiKeys = (env.PROOFLANE_API_KEYS ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter(Boolean);
+  const served = config.PROOFLANE_PROVERS;
   const defaults = ChainConfigSchema.parse({
-    mode: ChainModeSchema.parse(env.PROOFLANE_DEFAULT_MODE ?? 'pipelined'),
-    maxInFlight: Number(env.PROOFLANE_DEFAULT_MAX_IN_FLIGHT ?? 4),
-    slotSeconds: Number(env.PROOFLANE_DEFAULT_SLOT_SECONDS ?? 12),
+    mode: config.PROOFLANE_DEFAULT_MODE,
+    maxInFlight: config.PROOFLANE_DEFAULT_MAX_IN_FLIGHT,
+    slotSeconds: config.PROOFLANE_DEFAULT_SLOT_SECONDS,
+    maxAhead: config.PROOFLANE_DEFAULT_MAX_AHEAD,
     defaults: {
-      gpuClass: GpuClassSchema.parse(env.PROOFLANE_DEFAULT_GPU_CLASS ?? 'h100'),
-      prover: ProverNameSchema.parse(env.PROOFLANE_DEFAULT_PROVER ?? 'simulated'),
-      segments: Number(env.PROOFLANE_DEFAULT_SEGMENTS ?? 8),
+      gpuClass: config.PROOFLANE_DEFAULT_GPU_CLASS,
+      prover: config.PROOFLANE_DEFAULT_PROVER ?? served[0],
+      segments: config.PROOFLANE_DEFAULT_SEGMENTS,
     },
   });
-  const connection = await Connection.connect({ address: settings.address });
+  // Lazy: the first request connects, so the API comes up (and answers /readyz 503) while Temporal is down.
+  const connection = Connection.lazy(settings.connection);
   const client = new Client({ connection, namespace: settings.namespace });
-  const inputs = createArtifactStore(artifactStoreUri());
+  const apiKeys = config.PROOFLANE_API_KEYS ?? [];
   const app = createApp({
-    chains: new ChainService({ client, settings, defaults, inputs }),
+    chains: new ChainService({
+      client,
+      settings,
+      defaults,
+      inputs: createArtifactStore(storageSettings().artifactStore),
+      temporalTimeoutMs: config.PROOFLANE_API_TEMPORAL_TIMEOUT_MS,
+      maxWaitingPerChain: config.PROOFLANE_API_MAX_WAITING_PER_CHAIN,
+    }),
+    servedProvers: served,
     apiKeys,
-    bodyLimit: env.PROOFLANE_API_BODY_LIMIT,
+    bodyLimit: config.PROOFLANE_API_BODY_LIMIT,
   });
-  const port = Number(env.PROOFLANE_API_PORT ?? 8080);
   // Without keys the API is unauthenticated: never expose it beyond this machine.
-  const host = apiKeys.length ? (env.PROOFLANE_API_HOST ?? '0.0.0.0') : '127.0.0.1';
+  const host = apiKeys.length ? config.PROOFLANE_API_HOST : '127.0.0.1';
+  const port = config.PROOFLANE_API_PORT;
   const server = app.listen(port, host, () => {
-    console.log(`prooflane API on http://${host}:${port} (Temporal ${settings.address})`);
+    console.log(`prooflane API on http://${host}:${port} (Temporal ${settings.address}; serving ${served.join(', ')})`);
     if (!apiKeys.length) console.log('no API keys configured (PROOFLANE_API_KEYS): listening on loopback only, without authentication');
   });
   server.on('error', (error) => {
@@ -56,7 +63,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((error: unknown) => {
-  console.error(`api: ${(error as Error).message}`);
-  process.exit(1);
-});
+runMain('api', main);

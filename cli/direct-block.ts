@@ -26,6 +26,6 @@ export async function startDirectBlock(
     workflowId: directBlockWorkflowId(job.chainId, job.number),
     args: [args],
     ...(options.reuseRunning ? { workflowIdConflictPolicy: 'USE_EXISTING' as const } : {}),
-    typedSearchAttributes: blockSearchAttributes(job.chainId, job.number, 'queued'),
+    typedSearchAttributes: blockSearchAttributes(job.chainId, job.number, 'queued', job.gpuClass),
   });
 }

@@ -5,6 +5,7 @@ import { temporalSettings, workflowUiUrl } from '../config/temporal';
 import { BlockJobSchema, describeIssues, type BlockProofResult } from '../domain/block';
 import { artifactStoreUri } from '../config/storage';
 import { createArtifactStore } from '../storage/factory';
+import { runMain } from '../config/env';
 import { startDirectBlock } from './direct-block';
 
 /**
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   }
   const job = parsed.data;
   const settings = temporalSettings();
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await Connection.connect(settings.connection);
   try {
     const client = new Client({ connection, namespace: settings.namespace });
     const handle = await startDirectBlock(client, createArtifactStore(artifactStoreUri()), { ...job, input }, { reuseRunning: true });
@@ -74,7 +75,4 @@ function printResult(result: BlockProofResult): void {
   for (const [slot, count] of byWorker) console.log(`  ${slot}: ${count} segment(s)`);
 }
 
-main().catch((error: unknown) => {
-  console.error(`prove: ${(error as Error).message}`);
-  process.exit(1);
-});
+runMain('prove', main);

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ProoflaneClient } from '../api/client';
+import { loadConfig, runMain } from '../config/env';
+import { CliConfigSchema } from '../config/processes';
 
 /**
  * Recovers a chain whose sequencer closed (terminated by an operator or by Temporal), through the API:
@@ -12,20 +14,18 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       chain: { type: 'string' },
-      api: { type: 'string', default: process.env.PROOFLANE_API_URL ?? `http://127.0.0.1:${process.env.PROOFLANE_API_PORT ?? 8080}` },
+      api: { type: 'string' },
     },
   });
+  const config = loadConfig('recover', CliConfigSchema);
   if (!values.chain) {
     console.error('usage: npm run recover -- --chain <chainId> [--api <url>]');
     process.exit(2);
   }
-  const view = await new ProoflaneClient(values.api).recover(values.chain);
+  const view = await new ProoflaneClient(values.api ?? config.PROOFLANE_API_URL).recover(values.chain);
   console.log(
     `chain ${view.chainId} recovered: finalized head ${view.finalizedHead ?? 'none'}, next to finalize ${view.nextToFinalize ?? 'the first block submitted'}`,
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(`recover: ${(error as Error).message}`);
-  process.exit(1);
-});
+runMain('recover', main);

@@ -1,17 +1,51 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { loadConfig } from './env';
+
+/** Where a process keeps local state and which stores it names (URIs: see storage/factory.ts, publishing/factory.ts). */
+export const StorageEnvSchema = z.object({
+  PROOFLANE_DATA_DIR: z
+    .string()
+    .optional()
+    .describe("local state: the dev server's SQLite file, file-backed stores by default (default ./data, git-ignored)"),
+  PROOFLANE_ARTIFACT_STORE: z
+    .string()
+    .optional()
+    .describe('URI of the artifact store (block inputs, proofs); every process of a cluster names the same (default file://<data dir>/artifacts)'),
+  PROOFLANE_PUBLISHER: z
+    .string()
+    .optional()
+    .describe('URI of the proof publisher, where finalized proofs are published (default file://<data dir>/published)'),
+});
+
+export interface StorageSettings {
+  dataDir: string;
+  artifactStore: string;
+  publisher: string;
+}
+
+export function storageSettings(env: NodeJS.ProcessEnv = process.env): StorageSettings {
+  const variables = loadConfig('storage', StorageEnvSchema, env);
+  const dir = path.resolve(variables.PROOFLANE_DATA_DIR ?? path.join(__dirname, '..', 'data'));
+  return {
+    dataDir: dir,
+    artifactStore: variables.PROOFLANE_ARTIFACT_STORE ?? pathToFileURL(path.join(dir, 'artifacts')).href,
+    publisher: variables.PROOFLANE_PUBLISHER ?? pathToFileURL(path.join(dir, 'published')).href,
+  };
+}
 
 /** Local state (the dev server's SQLite file, file-backed stores by default) lives here (git-ignored). */
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.PROOFLANE_DATA_DIR ?? path.join(__dirname, '..', 'data'));
+  return storageSettings(env).dataDir;
 }
 
-/** Where proof artifacts live (`PROOFLANE_ARTIFACT_STORE`, a URI): every worker of a cluster must name the same store. */
+/** Where proof artifacts live: every worker of a cluster must name the same store. */
 export function artifactStoreUri(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PROOFLANE_ARTIFACT_STORE ?? pathToFileURL(path.join(dataDir(env), 'artifacts')).href;
+  return storageSettings(env).artifactStore;
 }
 
-/** Where finalized proofs are published (`PROOFLANE_PUBLISHER`, a URI). */
+/** Where finalized proofs are published. */
 export function publisherUri(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PROOFLANE_PUBLISHER ?? pathToFileURL(path.join(dataDir(env), 'published')).href;
+  return storageSettings(env).publisher;
 }

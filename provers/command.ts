@@ -16,7 +16,14 @@ import {
   type Verdict,
   type VerifyRequest,
 } from './backend';
+import type { CommandProverSettings } from '../config/provers';
+import { clip } from '../domain/failures';
+import { processReaper } from './process-reaper';
 import { keepAlive } from './runtime';
+
+/** Lines of the prover's output kept for a failure message, and the length of each. */
+const STDERR_LINES_KEPT = 5;
+const STDERR_LINE_CHARS = 240;
 
 /**
  * Runs any external prover executable with a JSON-in/JSON-out file contract:
@@ -24,26 +31,9 @@ import { keepAlive } from './runtime';
  * The input file holds `{op, block, input, attempt, device, ...}`; the output file
  * answers per op (see docs/PROVERS.md). Exit 0 is success; an exit code listed in
  * `badInputExitCodes` is a non-retryable bad-input failure; anything else
- * (other codes, killed by a signal) is a retryable prover failure.
+ * (other codes, killed by a signal) is a retryable prover failure. The executable is the
+ * operator's (`PROOFLANE_COMMAND_PROVER`, config/provers.ts): there is no default.
  */
-export interface CommandProverConfig {
-  command: string;
-  args: string[];
-  badInputExitCodes: number[];
-  /** After SIGTERM to the process group, wait this long before SIGKILL. */
-  killGraceMs: number;
-}
-
-export const EXAMPLE_PROVER = path.join(__dirname, 'examples', 'hash-prover.mjs');
-
-export function commandProverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): CommandProverConfig {
-  const commandLine = env.PROOFLANE_COMMAND_PROVER?.trim();
-  const [command, ...prefixArgs] = commandLine ? commandLine.split(/\s+/) : [process.execPath, EXAMPLE_PROVER];
-  const args = (env.PROOFLANE_COMMAND_ARGS ?? '--input {input} --output {output}').split(/\s+/).filter(Boolean);
-  const badInputExitCodes = (env.PROOFLANE_COMMAND_BAD_INPUT_EXIT_CODES ?? '2,65').split(',').map((code) => Number(code.trim()));
-  return { command, args: [...prefixArgs, ...args], badInputExitCodes, killGraceMs: 2_000 };
-}
-
 const PlanOutput = z.object({ segmentCount: z.number().int().min(1), fanIn: z.number().int().min(2) });
 const ProofOutput = z.object({ proof: z.string().min(1) });
 const VerifyOutput = z.object({ valid: z.boolean(), reason: z.string().optional() });
@@ -51,7 +41,7 @@ const VerifyOutput = z.object({ valid: z.boolean(), reason: z.string().optional(
 export class CommandProver implements ProverBackend {
   readonly name = 'command' as const;
 
-  constructor(private readonly config: CommandProverConfig = commandProverConfigFromEnv()) {}
+  constructor(private readonly config: CommandProverSettings) {}
 
   async plan(request: PlanRequest, context: ProverContext): Promise<BlockPlan> {
     const out = await this.run(
@@ -124,13 +114,17 @@ export class CommandProver implements ProverBackend {
       if (context.device >= 0) env.CUDA_VISIBLE_DEVICES = String(context.device);
       // Own process group, so cancellation kills the prover and everything it started.
       const child = spawn(this.config.command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+      // If this worker dies before the prover ends, the reaper kills the group (no orphan keeps the GPU).
+      const group = child.pid;
+      if (group !== undefined) processReaper.track(group);
       const stderrTail: string[] = [];
       const forward = (chunk: Buffer): void => {
         for (const line of chunk.toString('utf8').split('\n')) {
           if (!line) continue;
-          context.log(`[prover ${child.pid}] ${line}`);
-          stderrTail.push(line);
-          if (stderrTail.length > 20) stderrTail.shift();
+          const kept = clip(line, STDERR_LINE_CHARS);
+          context.log(`[prover ${child.pid}] ${kept}`);
+          stderrTail.push(kept);
+          if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
         }
       };
       child.stderr.on('data', forward);
@@ -160,9 +154,10 @@ export class CommandProver implements ProverBackend {
         context.signal.removeEventListener('abort', onAbort);
         // Reap anything the prover left behind in its group.
         killGroup('SIGKILL');
+        if (group !== undefined) processReaper.untrack(group);
         if (context.signal.aborted) return reject(context.signal.reason);
         if (code === 0) return resolve();
-        const detail = stderrTail.length ? `: ${stderrTail.slice(-5).join(' | ')}` : '';
+        const detail = stderrTail.length ? `: ${stderrTail.join(' | ')}` : '';
         if (code !== null && this.config.badInputExitCodes.includes(code)) {
           return reject(new BadInputError(`prover rejected its input (exit ${code})${detail}`));
         }

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { CommandProverSettings, ProverSettings } from '../config/provers';
 import type { ProverName } from '../domain/block';
 import type { ProverBackend } from './backend';
 import { CommandProver } from './command';
@@ -7,9 +9,33 @@ import { SimulatedProver } from './simulated';
 
 export type ProverRegistry = ReadonlyMap<ProverName, ProverBackend>;
 
-/** The backends a worker serves, by name. */
-export function defaultProverRegistry(): ProverRegistry {
-  // Real provers start their processes on first use, so a worker that never sees them pays nothing.
-  const backends: ProverBackend[] = [new SimulatedProver(), new CommandProver(), new O1jsProver(), new Groth16Prover()];
-  return new Map(backends.map((backend) => [backend.name, backend]));
+/**
+ * The backends a process serves, exactly those its configuration lists (`PROOFLANE_PROVERS`);
+ * nothing is registered implicitly. Real provers start their processes on first use.
+ */
+export function createProverRegistry(settings: Pick<ProverSettings, 'served' | 'command'>): ProverRegistry {
+  const build: Record<ProverName, () => ProverBackend> = {
+    simulated: () => new SimulatedProver(),
+    command: () => {
+      if (!settings.command) throw new Error('the command backend needs PROOFLANE_COMMAND_PROVER: the prover executable to run');
+      return new CommandProver(settings.command);
+    },
+    o1js: () => new O1jsProver(),
+    groth16: () => new Groth16Prover(),
+  };
+  return new Map(settings.served.map((name) => [name, build[name]()]));
 }
+
+/** The example prover of the `command` backend (hashes for proofs), for the demo, tests and the bench. */
+export const EXAMPLE_PROVER = path.join(__dirname, 'examples', 'hash-prover.mjs');
+
+/** `PROOFLANE_COMMAND_PROVER` that runs the example prover with this Node. */
+export const EXAMPLE_COMMAND_LINE = `${process.execPath} ${EXAMPLE_PROVER}`;
+
+/** Every backend, the example prover behind `command`: what the demo, the tests and the bench serve. */
+export const DEMO_PROVER_ENV = {
+  PROOFLANE_PROVERS: 'simulated,command,o1js,groth16',
+  PROOFLANE_COMMAND_PROVER: EXAMPLE_COMMAND_LINE,
+} as const;
+
+export type { CommandProverSettings };

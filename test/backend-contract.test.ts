@@ -2,7 +2,7 @@ import { buildAggregationTree, type TreeNode } from '../domain/aggregation-tree'
 import type { BlockRef } from '../domain/block';
 import type { ProverBackend, ProverContext } from '../provers/backend';
 import { standaloneProverContext } from '../provers/runtime';
-import { defaultProverRegistry } from '../provers/registry';
+import { testProvers } from './support/cluster';
 
 /** The suite every prover backend passes: plan, prove, aggregate with its fan-in, verify, reject tampering. */
 const block: BlockRef = { chainId: 'contract', number: 42, hash: `0x${'ab'.repeat(32)}` };
@@ -18,7 +18,7 @@ async function proveTree(backend: ProverBackend, node: TreeNode, segmentCount: n
   return backend.aggregate({ block, input, from: node.from, to: node.to, children }, context());
 }
 
-const registry = defaultProverRegistry();
+const registry = testProvers();
 // Real provers take seconds per proof: they prove the smallest tree that still aggregates.
 const SIZES: Record<string, number[]> = { simulated: [1, 2, 5], command: [1, 2, 5], o1js: [2], groth16: [1, 9] };
 

@@ -1,10 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockProgressQuery } from '../workflows/definitions';
-import { defaultProverRegistry } from '../provers/registry';
-import { servedProvers } from '../workers/gpu-worker';
 import { activityRuns } from './support/history';
-import { simulatedBlock, uniqueChain, waitFor } from './support/cluster';
+import { simulatedBlock, testProvers, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
 
 describe('block proof workflow on a real Temporal server', () => {
@@ -198,8 +196,8 @@ describe('routing by GPU class', () => {
       ['a100', 2, 'a100-node'],
       ['h100', 4, 'idle-h100-node'],
       // Two l4 nodes: one declares only the `command` backend, the other only `simulated`.
-      ['l4', 4, 'l4-command-node', servedProvers('command', defaultProverRegistry())],
-      ['l4', 1, 'l4-simulated-node', servedProvers('simulated', defaultProverRegistry())],
+      ['l4', 4, 'l4-command-node', testProvers(['command'])],
+      ['l4', 1, 'l4-simulated-node', testProvers(['simulated'])],
     ],
   });
 

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { publishedDir, uniqueChain, untilWorkflowExists, waitFor } from './support/cluster';
+import { exampleProverFile, publishedDir, uniqueChain, untilWorkflowExists, waitFor } from './support/cluster';
 import { blockWorkflowId, sequencerWorkflowId } from '../domain/names';
 import { blockEntryQuery } from '../workflows/definitions';
 import { useTestStack } from './support/stack';
@@ -70,7 +69,7 @@ describe('chain operations over HTTP', () => {
 
   it('halts finalization at a failed block while later blocks prove, and a retry resumes the chain', async () => {
     const chainId = uniqueChain('halt');
-    const witness = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-witness-')), 'witness-1');
+    const witness = exampleProverFile(`${chainId}-1.witness`);
     await stack.api.configure(chainId, {
       mode: 'pipelined',
       maxInFlight: 4,
@@ -78,7 +77,7 @@ describe('chain operations over HTTP', () => {
       defaults: { gpuClass: 'l4', prover: 'command', segments: 2 },
     });
     await stack.api.submit(chainId, 0);
-    await stack.api.submit(chainId, 1, { input: { example: { requireFile: witness } } });
+    await stack.api.submit(chainId, 1, { input: { example: { requireWitness: true } } });
     await stack.api.submit(chainId, 2);
     const halted = await stack.api.waitForChain(
       chainId,

@@ -1,11 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
 import { isProcessAlive } from '../provers/runtime';
 import { blockProgressQuery } from '../workflows/definitions';
 import { activityRuns } from './support/history';
-import { blockHash, uniqueChain, waitFor } from './support/cluster';
+import { blockHash, exampleProverFile, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
 
 describe('the command prover backend (external executable, JSON in/out)', () => {
@@ -56,10 +54,10 @@ describe('the command prover backend (external executable, JSON in/out)', () => 
   });
 
   it('kills the prover process when the block is cancelled', async () => {
-    const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-pid-')), 'prover.pid');
     const chainId = uniqueChain('cmd-cancel');
+    const pidFile = exampleProverFile(`${chainId}-1-prove-0.pid`);
     // The segment's prover sleeps a minute: only cancellation ends it early.
-    const handle = await stack.cluster.startBlock({ ...job(chainId, { sleepMs: 60_000, pidFile }, 1) });
+    const handle = await stack.cluster.startBlock({ ...job(chainId, { sleepMs: 60_000, recordPid: true }, 1) });
     const pid = await waitFor('the segment prover to start', async () => {
       const progress = await handle.query(blockProgressQuery);
       if (progress.segments.running === 0 || !existsSync(pidFile)) return undefined;
@@ -70,5 +68,24 @@ describe('the command prover backend (external executable, JSON in/out)', () => 
     await waitFor('the prover process to exit', async () => (isProcessAlive(pid) ? undefined : true), 15_000);
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.query(blockProgressQuery)).status).toBe('cancelled');
+  });
+
+  it('kills its prover when the GPU worker dies by SIGKILL: no orphan keeps the GPU', async () => {
+    // A node of its own class, as an OS process, so the block can only run there.
+    const node = await stack.cluster.spawnGpuPool('l40s', 1, 'l40s-doomed-node');
+    const chainId = uniqueChain('cmd-orphan');
+    const pidFile = exampleProverFile(`${chainId}-1-prove-0.pid`);
+    const handle = await stack.cluster.startBlock({ ...job(chainId, { sleepMs: 60_000, recordPid: true }, 1), gpuClass: 'l40s' });
+    try {
+      const pid = await waitFor('the segment prover to start', async () => {
+        if (!existsSync(pidFile)) return undefined;
+        const value = Number(readFileSync(pidFile, 'utf8'));
+        return value && isProcessAlive(value) ? value : undefined;
+      });
+      node.kill('SIGKILL');
+      await waitFor('the orphaned prover to be killed', async () => (isProcessAlive(pid) ? undefined : true), 15_000);
+    } finally {
+      await handle.terminate('test over: its only node is gone');
+    }
   });
 });

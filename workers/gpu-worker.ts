@@ -3,11 +3,14 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createGpuActivities } from '../activities/gpu';
-import { artifactStoreUri } from '../config/storage';
+import { ConfigError, loadConfig, runMain } from '../config/env';
+import { GpuWorkerConfigSchema } from '../config/processes';
+import { proverSettings } from '../config/provers';
+import { storageSettings } from '../config/storage';
 import { temporalSettings } from '../config/temporal';
-import { GpuClassSchema, PROVER_NAMES, ProverNameSchema, type GpuClass } from '../domain/block';
+import type { GpuClass } from '../domain/block';
 import { gpuTaskQueue } from '../domain/names';
-import { defaultProverRegistry, type ProverRegistry } from '../provers/registry';
+import { createProverRegistry, type ProverRegistry } from '../provers/registry';
 import { createArtifactStore } from '../storage/factory';
 import { GpuSlots } from './gpu-slots';
 import { installRuntime } from './runtime';
@@ -27,8 +30,8 @@ export interface GpuWorkerOptions {
   artifactStore: string;
   identity?: string;
   drainGraceMs?: number;
-  /** The backends this node serves (default: all). */
-  provers?: ProverRegistry;
+  /** The backends this node serves: exactly these (config/provers.ts). */
+  provers: ProverRegistry;
 }
 
 /** A node's pool: one Temporal worker per served backend, sharing the node's GPUs. */
@@ -40,7 +43,7 @@ export class GpuWorkerPool {
 
   static async create(options: GpuWorkerOptions): Promise<GpuWorkerPool> {
     const identity = options.identity ?? `${options.gpuClass}@${hostname()}:${process.pid}`;
-    const provers = options.provers ?? defaultProverRegistry();
+    const { provers } = options;
     if (provers.size === 0) throw new Error('a GPU worker must serve at least one prover backend');
     const activities = createGpuActivities({
       provers,
@@ -91,15 +94,6 @@ export class GpuWorkerPool {
   }
 }
 
-/** Parses `--provers simulated,o1js`: the backends a node serves. */
-export function servedProvers(list: string | undefined, all: ProverRegistry): ProverRegistry {
-  if (list === undefined || list.trim() === '') return all;
-  const names = list.split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => !ProverNameSchema.safeParse(name).success);
-  if (unknown.length > 0) throw new Error(`--provers: unknown backend ${unknown.join(', ')} (known: ${PROVER_NAMES.join(', ')})`);
-  return new Map([...all].filter(([name]) => names.includes(name)));
-}
-
 /** The number of GPUs `nvidia-smi` reports, or undefined where there is none. */
 export function detectGpuCount(): number | undefined {
   try {
@@ -117,53 +111,51 @@ export function detectGpuCount(): number | undefined {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      'gpu-class': { type: 'string', default: process.env.PROOFLANE_GPU_CLASS },
-      gpus: { type: 'string', default: process.env.PROOFLANE_GPUS },
+      'gpu-class': { type: 'string' },
+      gpus: { type: 'string' },
       identity: { type: 'string' },
-      'drain-seconds': { type: 'string', default: process.env.PROOFLANE_DRAIN_SECONDS ?? '30' },
-      provers: { type: 'string', default: process.env.PROOFLANE_PROVERS },
+      'drain-seconds': { type: 'string' },
+      provers: { type: 'string' },
     },
   });
-  const gpuClass = GpuClassSchema.safeParse(values['gpu-class']);
-  if (!gpuClass.success)
-    throw new Error(`--gpu-class must be one of ${GpuClassSchema.options.join(', ')} (got ${values['gpu-class'] ?? 'nothing'})`);
-  const gpus = values.gpus !== undefined ? Number(values.gpus) : detectGpuCount();
-  if (gpus === undefined || !Number.isInteger(gpus) || gpus < 1) {
-    throw new Error(
-      values.gpus !== undefined
-        ? `--gpus must be a positive integer (got ${values.gpus})`
-        : 'no GPUs detected (nvidia-smi not found): pass --gpus N',
-    );
-  }
-  installRuntime();
-  const settings = temporalSettings();
-  const connection = await NativeConnection.connect({ address: settings.address });
-  const all = defaultProverRegistry();
-  const provers = servedProvers(values.provers, all);
-  const pool = await GpuWorkerPool.create({
-    provers,
-    connection,
-    namespace: settings.namespace,
-    gpuClass: gpuClass.data,
-    gpus,
-    artifactStore: artifactStoreUri(),
-    identity: values.identity,
-    drainGraceMs: Number(values['drain-seconds']) * 1_000,
-  });
-  console.log(
-    `GPU worker ${pool.identity}: ${gpus} × ${gpuClass.data} slots serving ${[...provers.keys()].join(', ')} on queues ${pool.taskQueues.join(', ')} (Temporal ${settings.address})`,
-  );
+  // Flags win over the environment; both are validated by one schema.
+  const flags = {
+    PROOFLANE_GPU_CLASS: values['gpu-class'],
+    PROOFLANE_GPUS: values.gpus,
+    PROOFLANE_WORKER_IDENTITY: values.identity,
+    PROOFLANE_DRAIN_SECONDS: values['drain-seconds'],
+    PROOFLANE_PROVERS: values.provers,
+  };
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) };
+  const config = loadConfig('gpu-worker', GpuWorkerConfigSchema, env);
+  const gpus = config.PROOFLANE_GPUS ?? detectGpuCount();
+  if (gpus === undefined) throw new ConfigError('gpu-worker: no GPUs detected (nvidia-smi not found): pass --gpus N or set PROOFLANE_GPUS');
+  installRuntime(config.PROOFLANE_LOG_LEVEL);
+  const settings = temporalSettings(env);
+  const provers = createProverRegistry(proverSettings(env));
   try {
-    await pool.run(); // returns after a drain on SIGTERM/SIGINT
+    const connection = await NativeConnection.connect(settings.connection);
+    try {
+      const pool = await GpuWorkerPool.create({
+        provers,
+        connection,
+        namespace: settings.namespace,
+        gpuClass: config.PROOFLANE_GPU_CLASS,
+        gpus,
+        artifactStore: storageSettings(env).artifactStore,
+        identity: config.PROOFLANE_WORKER_IDENTITY,
+        drainGraceMs: config.PROOFLANE_DRAIN_SECONDS * 1_000,
+      });
+      console.log(
+        `GPU worker ${pool.identity}: ${gpus} × ${config.PROOFLANE_GPU_CLASS} slots serving ${[...provers.keys()].join(', ')} on queues ${pool.taskQueues.join(', ')} (Temporal ${settings.address})`,
+      );
+      await pool.run(); // returns after a drain on SIGTERM/SIGINT
+    } finally {
+      await connection.close();
+    }
   } finally {
-    await Promise.all([...all.values()].map((backend) => backend.close?.()));
-    await connection.close();
+    await Promise.all([...provers.values()].map((backend) => backend.close?.()));
   }
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(`gpu-worker: ${(error as Error).message}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('gpu-worker', main);

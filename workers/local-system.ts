@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startDevServer, type DevServer, type DevServerOptions } from '../infra/temporal/dev-server';
 import { artifactStoreUri, publisherUri } from '../config/storage';
 import { freePort, spawnTsProcess, stopProcess, untilReady } from '../infra/processes';
+import { DEMO_PROVER_ENV } from '../provers/registry';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -80,6 +81,8 @@ export class LocalSystem {
       PROOFLANE_ARTIFACT_STORE: artifactStoreUri({ PROOFLANE_DATA_DIR: this.options.dataDir }),
       PROOFLANE_PUBLISHER: publisherUri({ PROOFLANE_DATA_DIR: this.options.dataDir }),
       PROOFLANE_API_PORT: String(this.options.apiPort),
+      // A demo, bench or test system: every backend, the example prover behind `command`.
+      ...DEMO_PROVER_ENV,
       ...this.options.env,
     };
   }
@@ -140,7 +143,17 @@ export class LocalSystem {
 
   /** Kills the Temporal server (SIGKILL: a crash) and starts it again on the same database file. */
   async restartServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.stopServer(signal);
+    await this.startServer();
+  }
+
+  /** Stops the Temporal server (SIGKILL: a crash); the rest of the system keeps running without it. */
+  async stopServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.stopChild(this.server.process, signal);
+  }
+
+  /** Starts the Temporal server again on the same database file and port. */
+  async startServer(): Promise<void> {
     this.server = await startDevServer(this.options.server);
     for (const hook of this.serverRestartHooks) await hook(this.server);
   }

@@ -1,9 +1,12 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration';
-import { artifactStoreUri, publisherUri } from '../config/storage';
+import { loadConfig, runMain } from '../config/env';
+import { OrchestrationWorkerConfigSchema } from '../config/processes';
+import { proverSettings } from '../config/provers';
+import { storageSettings } from '../config/storage';
 import { temporalSettings } from '../config/temporal';
 import { ORCHESTRATION_TASK_QUEUE } from '../domain/names';
-import { defaultProverRegistry, type ProverRegistry } from '../provers/registry';
+import { createProverRegistry, type ProverRegistry } from '../provers/registry';
 import { createProofPublisher } from '../publishing/factory';
 import { createArtifactStore } from '../storage/factory';
 import { installRuntime } from './runtime';
@@ -21,7 +24,8 @@ export interface OrchestrationWorkerOptions {
   publisher: string;
   /** A pre-built workflow bundle (tests, fast restarts); otherwise workflows/ is bundled at start. */
   workflowBundlePath?: string;
-  provers?: ProverRegistry;
+  /** The backends it plans and verifies blocks for: exactly these (config/provers.ts). */
+  provers: ProverRegistry;
   identity?: string;
 }
 
@@ -39,7 +43,7 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
     // the 10 s default (tasks for a dead worker's sticky queue wait that long before moving on).
     stickyQueueScheduleToStartTimeout: '3 seconds',
     activities: createOrchestrationActivities({
-      provers: options.provers ?? defaultProverRegistry(),
+      provers: options.provers,
       store: createArtifactStore(options.artifactStore),
       publisher: createProofPublisher(options.publisher),
     }),
@@ -47,30 +51,33 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
 }
 
 async function main(): Promise<void> {
-  installRuntime();
+  const config = loadConfig('orchestration-worker', OrchestrationWorkerConfigSchema);
+  installRuntime(config.PROOFLANE_LOG_LEVEL);
   const settings = temporalSettings();
-  const connection = await NativeConnection.connect({ address: settings.address });
-  const provers = defaultProverRegistry();
-  const worker = await createOrchestrationWorker({
-    provers,
-    connection,
-    namespace: settings.namespace,
-    artifactStore: artifactStoreUri(),
-    publisher: publisherUri(),
-    workflowBundlePath: process.env.PROOFLANE_WORKFLOW_BUNDLE,
-  });
-  console.log(`orchestration worker ${worker.options.identity} on queue ${ORCHESTRATION_TASK_QUEUE} (Temporal ${settings.address})`);
+  const storage = storageSettings();
+  const provers = createProverRegistry(proverSettings());
   try {
-    await worker.run();
+    const connection = await NativeConnection.connect(settings.connection);
+    try {
+      const worker = await createOrchestrationWorker({
+        provers,
+        connection,
+        namespace: settings.namespace,
+        artifactStore: storage.artifactStore,
+        publisher: storage.publisher,
+        workflowBundlePath: config.PROOFLANE_WORKFLOW_BUNDLE,
+        identity: config.PROOFLANE_WORKER_IDENTITY,
+      });
+      console.log(
+        `orchestration worker ${worker.options.identity} on queue ${ORCHESTRATION_TASK_QUEUE} serving ${[...provers.keys()].join(', ')} (Temporal ${settings.address})`,
+      );
+      await worker.run();
+    } finally {
+      await connection.close();
+    }
   } finally {
     await Promise.all([...provers.values()].map((backend) => backend.close?.()));
-    await connection.close();
   }
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(`orchestration-worker: ${(error as Error).message}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('orchestration-worker', main);

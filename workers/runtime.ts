@@ -1,11 +1,7 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
-const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-
-/** Installs the Temporal runtime once per process with the log level from PROOFLANE_LOG_LEVEL (default INFO). */
-export function installRuntime(): void {
-  const wanted = (process.env.PROOFLANE_LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
-  const level = LEVELS.includes(wanted) ? wanted : 'INFO';
+/** Installs the Temporal runtime once per process with the configured log level (PROOFLANE_LOG_LEVEL). */
+export function installRuntime(level: LogLevel): void {
   try {
     Runtime.install({ logger: new DefaultLogger(level) });
   } catch {

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DB_FILE } from '../infra/temporal/dev-server';
-import { dataDir } from '../config/storage';
+import { loadConfig, runMain } from '../config/env';
+import { DemoConfigSchema } from '../config/processes';
+import { storageSettings } from '../config/storage';
 import { LocalSystem } from './local-system';
 
 /**
@@ -10,22 +12,25 @@ import { LocalSystem } from './local-system';
  * HTTP API, each as its own process, as they would run in production. Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
-  const gpus = Number(process.env.PROOFLANE_DEMO_GPUS ?? 4);
-  const gpuClass = process.env.PROOFLANE_DEMO_GPU_CLASS ?? 'h100';
-  const apiPort = Number(process.env.PROOFLANE_API_PORT ?? 8080);
-  const dbFile = process.env.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE;
-  mkdirSync(dataDir(), { recursive: true });
+  const config = loadConfig('start', DemoConfigSchema);
+  const gpus = config.PROOFLANE_DEMO_GPUS;
+  const gpuClass = config.PROOFLANE_DEMO_GPU_CLASS;
+  const apiPort = config.PROOFLANE_API_PORT;
+  const dbFile = config.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE;
+  const storage = storageSettings();
+  mkdirSync(storage.dataDir, { recursive: true });
   console.log('starting the Temporal dev server...');
   const system = await LocalSystem.start({
     server: { dbFile, port: 7233, uiPort: 8233, metricsPort: 9233, logLevel: 'error' },
     apiPort,
-    dataDir: dataDir(),
+    dataDir: storage.dataDir,
     env: {
-      PROOFLANE_LOG_LEVEL: process.env.PROOFLANE_LOG_LEVEL ?? 'WARN',
+      PROOFLANE_LOG_LEVEL: config.PROOFLANE_LOG_LEVEL,
       PROOFLANE_DEFAULT_GPU_CLASS: gpuClass,
+      PROOFLANE_DEFAULT_PROVER: 'simulated',
       // Stores named in this shell win over the data folder's.
-      ...(process.env.PROOFLANE_ARTIFACT_STORE ? { PROOFLANE_ARTIFACT_STORE: process.env.PROOFLANE_ARTIFACT_STORE } : {}),
-      ...(process.env.PROOFLANE_PUBLISHER ? { PROOFLANE_PUBLISHER: process.env.PROOFLANE_PUBLISHER } : {}),
+      ...(config.PROOFLANE_ARTIFACT_STORE ? { PROOFLANE_ARTIFACT_STORE: config.PROOFLANE_ARTIFACT_STORE } : {}),
+      ...(config.PROOFLANE_PUBLISHER ? { PROOFLANE_PUBLISHER: config.PROOFLANE_PUBLISHER } : {}),
     },
   });
   await system.addGpuWorker(gpuClass, gpus, `${gpuClass}-demo-node`);
@@ -51,7 +56,7 @@ prooflane is up.
   HTTP API          ${api}   (${api}/openapi.json)
   Temporal Web UI   ${system.server.uiUrl}
   Temporal gRPC     ${system.server.address}
-  GPU pool          ${gpus} × ${gpuClass} (every prover backend; blocks use simulated unless they ask for another)
+  GPU pool          ${gpus} × ${gpuClass} (demo backends: simulated, command with the example prover, o1js, groth16; blocks use simulated unless they ask for another)
 Submit blocks and watch them finalize in order (in another terminal):
   curl -X PUT ${api}/v1/chains/demo -H 'content-type: application/json' -d '{"mode":"pipelined","maxInFlight":3,"startNumber":1}'
   for n in 3 1 2; do curl -X POST ${api}/v1/chains/demo/blocks -H 'content-type: application/json' -d "{\\"number\\":$n,\\"hash\\":\\"0x$(printf '%064x' $n)\\",\\"segments\\":8}"; echo; done
@@ -62,7 +67,4 @@ Ctrl-C stops everything; state survives in ${path.dirname(dbFile)}.
 `);
 }
 
-main().catch((error: unknown) => {
-  console.error(`start: ${(error as Error).message}`);
-  process.exit(1);
-});
+runMain('start', main);

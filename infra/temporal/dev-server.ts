@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { loadConfig, runMain } from '../../config/env';
+import { DevServerConfigSchema } from '../../config/processes';
 import { SEARCH_ATTRIBUTE_CLI_TYPES } from '../../domain/names';
 import { stopProcess } from '../processes';
 
@@ -137,12 +139,13 @@ async function answers(address: string, namespace: string): Promise<boolean> {
 export const DEFAULT_DB_FILE = path.join(REPO_ROOT, 'data', 'temporal', 'prooflane.db');
 
 async function main(): Promise<void> {
+  const config = loadConfig('temporal dev server', DevServerConfigSchema);
   const server = await startDevServer({
-    dbFile: process.env.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE,
-    ip: process.env.TEMPORAL_IP,
-    port: Number(process.env.TEMPORAL_PORT ?? 7233),
-    uiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
-    metricsPort: Number(process.env.TEMPORAL_METRICS_PORT ?? 9233),
+    dbFile: config.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE,
+    ip: config.TEMPORAL_IP,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    metricsPort: config.TEMPORAL_METRICS_PORT,
   });
   console.log(`Temporal dev server on ${server.address}; Web UI ${server.uiUrl}; metrics ${server.metricsUrl}`);
   const shutdown = (): void => void server.stop().then(() => process.exit(0));
@@ -151,9 +154,4 @@ async function main(): Promise<void> {
   server.process.once('exit', (code) => process.exit(code ?? 1));
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error((error as Error).message);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('temporal', main);

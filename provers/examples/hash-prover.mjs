@@ -2,14 +2,18 @@
 // An example prover for the `command` backend: JSON in, JSON out, hashes for proofs.
 // Usage: hash-prover.mjs --input in.json --output out.json
 // Knobs under input.example (used by tests and demos):
-//   sleepMs          time a prove or aggregate op takes (plan and verify are instant)
+//   sleepMs          time a prove or aggregate op takes, at most 10 minutes (plan and verify are instant)
 //   failAttempts     attempts 1..n exit 1 (a crash; retried by the orchestrator)
 //   badInput         exit 65 (bad input; not retried)
-//   pidFile          write this process's pid there (to observe cancellation)
-//   requireFile      prove ops exit 65 (bad input) unless this file exists: a missing witness an operator can supply
+//   recordPid        write this process's pid into the state directory (to observe cancellation)
+//   requireWitness   prove ops exit 65 (bad input) until the block's witness file is in the state directory:
+//                    a missing witness an operator can supply
 //   garbage          write an output that is not a valid proof
+// No knob names a path: files live only in the operator's PROOFLANE_EXAMPLE_STATE_DIR, named after
+// the block (<chainId>-<number>.witness, <chainId>-<number>-<op>-<index>.pid).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 const argv = process.argv.slice(2);
 const arg = (name) => {
@@ -28,22 +32,32 @@ const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64');
 const unb64 = (text) => JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
 const { chainId, number, hash } = request.block;
-
-if (knobs.pidFile) writeFileSync(knobs.pidFile, String(process.pid));
-if (knobs.badInput) {
-  process.stderr.write(`bad input: ${knobs.badInput}\n`);
+if (!/^[a-z0-9-]{1,64}$/.test(chainId) || !Number.isSafeInteger(number) || number < 0) {
+  process.stderr.write('request.block has no valid chainId and number\n');
   process.exit(65);
 }
-if (knobs.requireFile && request.op === 'prove' && !existsSync(knobs.requireFile)) {
-  process.stderr.write(`witness ${knobs.requireFile} is missing\n`);
+const stateDir = process.env.PROOFLANE_EXAMPLE_STATE_DIR;
+const stateFile = (name) => (stateDir ? path.join(stateDir, name) : undefined);
+
+const pidFile = knobs.recordPid === true && stateFile(`${chainId}-${number}-${request.op}-${request.index ?? 'x'}.pid`);
+if (pidFile) writeFileSync(pidFile, String(process.pid));
+if (knobs.badInput) {
+  process.stderr.write(`bad input: ${String(knobs.badInput).slice(0, 200)}\n`);
   process.exit(65);
+}
+if (knobs.requireWitness === true && request.op === 'prove') {
+  const witness = stateFile(`${chainId}-${number}.witness`);
+  if (!witness || !existsSync(witness)) {
+    process.stderr.write(`the witness of block ${number} is missing\n`);
+    process.exit(65);
+  }
 }
 if (knobs.failAttempts && request.attempt <= knobs.failAttempts) {
   process.stderr.write(`crashing on attempt ${request.attempt}\n`);
   process.exit(1);
 }
-if (knobs.sleepMs && (request.op === 'prove' || request.op === 'aggregate'))
-  await new Promise((resolve) => setTimeout(resolve, knobs.sleepMs));
+const sleepMs = Math.min(Number(knobs.sleepMs) || 0, 600_000);
+if (sleepMs > 0 && (request.op === 'prove' || request.op === 'aggregate')) await new Promise((resolve) => setTimeout(resolve, sleepMs));
 
 const leaf = (index) => ({ from: index, to: index + 1, digest: sha256(`seg|${chainId}|${number}|${hash}|${index}`) });
 const merge = (children) => ({

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
+import { proverSettings } from '../../config/provers';
 import { promisify } from 'node:util';
 import * as snarkjs from 'snarkjs';
 import type { VerificationKey } from 'snarkjs';
@@ -32,8 +32,9 @@ const POWER = 12;
 const CIRCUITS: CircuitName[] = ['segment', 'aggregate'];
 const execFileAsync = promisify(execFile);
 
+/** Where circuits and keys are kept, per machine (`PROOFLANE_GROTH16_CACHE`, config/provers.ts). */
 export function groth16CacheDir(): string {
-  return process.env.PROOFLANE_GROTH16_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'groth16');
+  return proverSettings().groth16Cache;
 }
 
 let prepared: Promise<Groth16Keys> | undefined;

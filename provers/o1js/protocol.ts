@@ -1,9 +1,8 @@
-import { homedir } from 'node:os';
-import path from 'node:path';
+import { proverSettings } from '../../config/provers';
 
-/** Where the prover processes keep the compiled keys, per machine (`PROOFLANE_O1JS_CACHE`). */
+/** Where the prover processes keep the compiled keys, per machine (`PROOFLANE_O1JS_CACHE`, config/provers.ts). */
 export function o1jsCacheDir(): string {
-  return process.env.PROOFLANE_O1JS_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'o1js');
+  return proverSettings().o1jsCache;
 }
 
 /** Messages between an o1js prover backend and its long-lived prover process (Node IPC). */

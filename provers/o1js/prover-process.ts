@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cache, setBackend, verify, type VerificationKey } from 'o1js';
+import { proverSettings } from '../../config/provers';
 import { o1jsCacheDir, type ProverReply, type ProverRequest, type ProverStatus } from './protocol';
 
 /**
@@ -12,7 +13,7 @@ const O1JS_CACHE_DIR = o1jsCacheDir();
 
 async function main(): Promise<void> {
   // The native backend must be chosen before o1js does any work (it is ~4.5x faster than WASM).
-  if ((process.env.O1JS_BACKEND ?? 'native') === 'native') setBackend('native');
+  if (proverSettings().o1jsBackend === 'native') setBackend('native');
   const { BlockProgram, BlockProof, Transition, genesisState, segmentTransactions, stateAfter } = await import('./program');
   mkdirSync(O1JS_CACHE_DIR, { recursive: true });
   const vkFile = path.join(O1JS_CACHE_DIR, 'prooflane-block.vk.json');

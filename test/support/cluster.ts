@@ -8,7 +8,9 @@ import { startDirectBlock, type DirectBlockJob } from '../../cli/direct-block';
 import { createArtifactStore } from '../../storage/factory';
 import { artifactStoreUri, dataDir, publisherUri } from '../../config/storage';
 import { temporalSettings } from '../../config/temporal';
-import { defaultProverRegistry, type ProverRegistry } from '../../provers/registry';
+import { proverSettings } from '../../config/provers';
+import type { ProverName } from '../../domain/block';
+import { createProverRegistry, type ProverRegistry } from '../../provers/registry';
 import { GpuWorkerPool } from '../../workers/gpu-worker';
 import { createOrchestrationWorker } from '../../workers/orchestration-worker';
 import { spawnTsProcess, stopProcess, untilReady } from '../../infra/processes';
@@ -25,7 +27,7 @@ export class TestCluster {
   private readonly running: { worker: Worker; done: Promise<void> }[] = [];
   private readonly processes: ChildProcess[] = [];
   /** One registry for the in-process workers, so its prover processes are stopped with the cluster. */
-  private readonly provers = defaultProverRegistry();
+  private readonly provers = testProvers();
   /** The store the workers share, where direct blocks' inputs go. */
   readonly store = createArtifactStore(artifactStoreUri());
 
@@ -120,6 +122,19 @@ export class TestCluster {
     // run() starts polling at once; a failed start surfaces here instead of later.
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))]);
   }
+}
+
+/** The backends of the test environment (global-setup serves all, the example prover behind `command`), or only `served`. */
+export function testProvers(served?: ProverName[]): ProverRegistry {
+  const settings = proverSettings();
+  return createProverRegistry({ ...settings, served: served ?? settings.served });
+}
+
+/** A file in the example prover's state folder (global-setup's PROOFLANE_EXAMPLE_STATE_DIR): witnesses, recorded pids. */
+export function exampleProverFile(name: string): string {
+  const dir = process.env.PROOFLANE_EXAMPLE_STATE_DIR;
+  if (!dir) throw new Error('PROOFLANE_EXAMPLE_STATE_DIR is not set (test/support/global-setup.ts sets it)');
+  return path.join(dir, name);
 }
 
 /** The file publisher's folder of the test cluster (its default URI). */

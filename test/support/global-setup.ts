@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
 import { freePort } from '../../infra/processes';
+import { DEMO_PROVER_ENV } from '../../provers/registry';
 
 declare global {
   // Shared with global-teardown (same context).
@@ -29,6 +30,10 @@ export default async function globalSetup(): Promise<void> {
   delete process.env.PROOFLANE_ARTIFACT_STORE;
   delete process.env.PROOFLANE_PUBLISHER;
   process.env.PROOFLANE_LOG_LEVEL = process.env.PROOFLANE_LOG_LEVEL ?? 'ERROR';
+  // Every backend, the example prover behind `command`, as the demo serves them; its files in the work folder.
+  Object.assign(process.env, DEMO_PROVER_ENV);
+  process.env.PROOFLANE_EXAMPLE_STATE_DIR = path.join(workDir, 'example-prover');
+  mkdirSync(process.env.PROOFLANE_EXAMPLE_STATE_DIR, { recursive: true });
 }
 
 const quietLogger = {

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { GpuClassSchema, MAX_SEGMENTS, ProverNameSchema } from '../domain/block';
+import { ChainModeSchema, MAX_AHEAD_LIMIT } from '../domain/chain';
+import { commaList, envInt, type EnvShape } from './env';
+import { ProverEnvShape, requireCommandExecutable } from './provers';
+import { StorageEnvSchema } from './storage';
+import { TemporalEnvSchema } from './temporal';
+
+/**
+ * One configuration schema per process, composed from the fragments each part reads
+ * (config/temporal.ts, config/storage.ts, config/provers.ts) and the process's own variables.
+ * A process validates its whole schema at start (`loadConfig`) and stops with a message naming
+ * every bad variable; README's configuration tables are generated from these schemas.
+ */
+
+const LogLevelSchema = z
+  .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])
+  .default('INFO')
+  .describe('log level of the Temporal SDK runtime and the worker');
+
+const WorkerIdentitySchema = z.string().min(1).max(200).optional().describe('worker identity shown in Temporal (default <role>@<host>:<pid>)');
+
+export const ApiConfigSchema = z
+  .object({
+    ...TemporalEnvSchema.shape,
+    ...StorageEnvSchema.shape,
+    PROOFLANE_PROVERS: ProverEnvShape.PROOFLANE_PROVERS.describe(
+      "backends the cluster's workers serve, comma-separated: blocks and chains naming another get 400",
+    ),
+    PROOFLANE_API_PORT: envInt(1, 65_535).default(8080).describe('port of the HTTP API'),
+    PROOFLANE_API_HOST: z.string().default('0.0.0.0').describe('interface the API binds to when API keys are set (without keys: loopback only)'),
+    PROOFLANE_API_KEYS: commaList(z.string().min(16, 'an API key needs at least 16 characters'))
+      .optional()
+      .describe('API keys, comma-separated; clients send Authorization: Bearer <key>. Unset: no authentication, loopback only'),
+    PROOFLANE_API_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must be a size like 256kb or 1mb')
+      .default('256kb')
+      .describe('largest accepted request body'),
+    PROOFLANE_API_TEMPORAL_TIMEOUT_MS: envInt(100, 300_000)
+      .default(10_000)
+      .describe('deadline of each request to Temporal; past it the client gets 503 with Retry-After'),
+    PROOFLANE_API_MAX_WAITING_PER_CHAIN: envInt(0, 100_000)
+      .default(64)
+      .describe('requests to one chain that may wait for a turn (8 run at once); more get 429'),
+    PROOFLANE_DEFAULT_MODE: ChainModeSchema.default('pipelined').describe('mode of a chain that receives blocks before any PUT'),
+    PROOFLANE_DEFAULT_MAX_IN_FLIGHT: envInt(1, 256).default(4).describe('maxInFlight of a chain before any PUT'),
+    PROOFLANE_DEFAULT_SLOT_SECONDS: z.coerce.number().positive().max(86_400).default(12).describe('slotSeconds of a chain before any PUT'),
+    PROOFLANE_DEFAULT_MAX_AHEAD: envInt(1, MAX_AHEAD_LIMIT).default(256).describe('maxAhead of a chain before any PUT'),
+    PROOFLANE_DEFAULT_GPU_CLASS: GpuClassSchema.default('h100').describe("GPU class of a chain's blocks before any PUT"),
+    PROOFLANE_DEFAULT_PROVER: ProverNameSchema.optional().describe("prover of a chain's blocks before any PUT (default: the first of PROOFLANE_PROVERS)"),
+    PROOFLANE_DEFAULT_SEGMENTS: envInt(1, MAX_SEGMENTS).default(8).describe("segments of a chain's blocks before any PUT"),
+  })
+  .superRefine((config, context) => {
+    if (config.PROOFLANE_DEFAULT_PROVER && !config.PROOFLANE_PROVERS.includes(config.PROOFLANE_DEFAULT_PROVER)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['PROOFLANE_DEFAULT_PROVER'],
+        message: `must be one of PROOFLANE_PROVERS (${config.PROOFLANE_PROVERS.join(', ')})`,
+      });
+    }
+  });
+
+export const OrchestrationWorkerConfigSchema = z
+  .object({
+    ...TemporalEnvSchema.shape,
+    ...StorageEnvSchema.shape,
+    ...ProverEnvShape,
+    PROOFLANE_WORKFLOW_BUNDLE: z.string().optional().describe('a pre-built workflow bundle to load (default: bundle workflows/ at start)'),
+    PROOFLANE_WORKER_IDENTITY: WorkerIdentitySchema,
+    PROOFLANE_LOG_LEVEL: LogLevelSchema,
+  })
+  .superRefine(requireCommandExecutable);
+
+export const GpuWorkerConfigSchema = z
+  .object({
+    ...TemporalEnvSchema.shape,
+    ...StorageEnvSchema.shape,
+    ...ProverEnvShape,
+    PROOFLANE_GPU_CLASS: GpuClassSchema.describe('GPU class of this node (--gpu-class), e.g. h100, b200, l40s, rtx5090, cpu'),
+    PROOFLANE_GPUS: envInt(1, 1_024).optional().describe('GPUs of this node, one slot each (--gpus; default: counted by nvidia-smi)'),
+    PROOFLANE_DRAIN_SECONDS: envInt(0, 86_400)
+      .default(30)
+      .describe('on SIGTERM, how long running proofs may finish before they are cancelled and retried elsewhere (--drain-seconds)'),
+    PROOFLANE_WORKER_IDENTITY: WorkerIdentitySchema.describe('worker identity shown in Temporal (--identity; default <class>@<host>:<pid>)'),
+    PROOFLANE_LOG_LEVEL: LogLevelSchema,
+  })
+  .superRefine(requireCommandExecutable);
+
+export const DemoConfigSchema = z.object({
+  ...StorageEnvSchema.shape,
+  PROOFLANE_DEMO_GPUS: envInt(1, 64).default(4).describe('simulated GPUs of the demo node'),
+  PROOFLANE_DEMO_GPU_CLASS: GpuClassSchema.default('h100').describe('GPU class of the demo node'),
+  PROOFLANE_API_PORT: envInt(1, 65_535).default(8080).describe('port of the HTTP API'),
+  TEMPORAL_DB_FILE: z.string().optional().describe("the dev server's SQLite file (default data/temporal/prooflane.db)"),
+  PROOFLANE_LOG_LEVEL: LogLevelSchema.default('WARN'),
+});
+
+export const DevServerConfigSchema = z.object({
+  TEMPORAL_DB_FILE: z.string().optional().describe("the dev server's SQLite file (default data/temporal/prooflane.db)"),
+  TEMPORAL_IP: z.string().optional().describe('interface the dev server binds to (default 127.0.0.1)'),
+  TEMPORAL_PORT: envInt(1, 65_535).default(7233).describe("the dev server's gRPC port"),
+  TEMPORAL_UI_PORT: envInt(1, 65_535).default(8233).describe("the dev server's Web UI port"),
+  TEMPORAL_METRICS_PORT: envInt(1, 65_535).default(9233).describe("the dev server's Prometheus metrics port"),
+});
+
+export const CliConfigSchema = z.object({
+  ...TemporalEnvSchema.shape,
+  ...StorageEnvSchema.shape,
+  PROOFLANE_API_URL: z.url().default('http://127.0.0.1:8080').describe('the API that `npm run recover` talks to (--api)'),
+});
+
+/** Every process and its schema, in the order README lists them. */
+export const PROCESS_CONFIGS: { process: string; command: string; schema: z.ZodObject<EnvShape> }[] = [
+  { process: 'HTTP API', command: 'npm run api', schema: ApiConfigSchema },
+  { process: 'orchestration worker', command: 'npm run worker:orchestration', schema: OrchestrationWorkerConfigSchema },
+  { process: 'GPU worker', command: 'npm run worker -- --gpu-class <class>', schema: GpuWorkerConfigSchema },
+  { process: 'whole system on one machine', command: 'npm start', schema: DemoConfigSchema },
+  { process: 'Temporal dev server', command: 'npm run temporal', schema: DevServerConfigSchema },
+  { process: 'operator commands', command: 'npm run prove, npm run recover', schema: CliConfigSchema },
+];
