@@ -16,8 +16,13 @@ export const ChainIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'chainId must
 export const BlockHashSchema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 export const BlockNumberSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const GPU_CLASSES = ['h100', 'a100', 'l4', 'cpu'] as const;
-export const GpuClassSchema = z.enum(GPU_CLASSES);
+/**
+ * A kind of accelerator, named by the operator (`h100`, `h200`, `b200`, `l40s`, `rtx5090`, `cpu`, ...):
+ * it becomes part of task-queue names, metrics labels and search attributes, so it is restricted
+ * to a safe alphabet. The API and the workers validate it with this one schema.
+ */
+export const GPU_CLASS_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const GpuClassSchema = z.string().regex(GPU_CLASS_PATTERN, 'a GPU class must match [a-z0-9][a-z0-9-]{0,31}');
 export type GpuClass = z.infer<typeof GpuClassSchema>;
 
 export const PROVER_NAMES = ['simulated', 'command', 'o1js', 'groth16'] as const;
@@ -27,8 +32,57 @@ export type ProverName = z.infer<typeof ProverNameSchema>;
 export const MAX_SEGMENTS = 2000;
 export const SegmentCountSchema = z.number().int().min(1).max(MAX_SEGMENTS);
 
-/** Opaque to the orchestrator; each prover backend reads what it understands. */
-export const ProverInputSchema = z.record(z.string(), z.unknown());
+/**
+ * Bounds of a block's `input`: deep or wide enough structures would otherwise overflow a
+ * recursive serializer (JSON.stringify fails near depth 5,000) or make every prover parse
+ * megabytes. The body limit bounds bytes; these bound shape.
+ */
+export const INPUT_LIMITS = {
+  /** Nesting of objects and arrays; the input object itself is depth 1. */
+  depth: 32,
+  /** Object keys and array items in the whole input. */
+  entries: 10_000,
+  /** Characters of any one string, keys included. */
+  stringChars: 131_072,
+} as const;
+
+/** Where an input leaves INPUT_LIMITS, as `[path, problem]`, at most `max` of them. Iterative: any depth is safe. */
+export function inputLimitProblems(input: unknown, max = 10): [(string | number)[], string][] {
+  const problems: [(string | number)[], string][] = [];
+  const pending: { value: unknown; path: (string | number)[]; depth: number }[] = [{ value: input, path: [], depth: 0 }];
+  let entries = 0;
+  // Long keys are shortened in paths: an error message must not echo 64 KiB back.
+  const step = (key: string | number): string | number => (typeof key === 'string' && key.length > 64 ? `${key.slice(0, 64)}…` : key);
+  while (pending.length > 0 && problems.length < max) {
+    const { value, path, depth } = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.length > INPUT_LIMITS.stringChars) problems.push([path, `string longer than ${INPUT_LIMITS.stringChars} characters`]);
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth + 1 > INPUT_LIMITS.depth) {
+      problems.push([path, `nested deeper than ${INPUT_LIMITS.depth} levels`]);
+      continue;
+    }
+    const children: [string | number, unknown][] = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+    entries += children.length;
+    if (entries > INPUT_LIMITS.entries) {
+      problems.push([path, `more than ${INPUT_LIMITS.entries} keys and items in all`]);
+      break;
+    }
+    for (const [key, child] of children) {
+      if (typeof key === 'string' && key.length > INPUT_LIMITS.stringChars)
+        problems.push([path, `a key longer than ${INPUT_LIMITS.stringChars} characters`]);
+      pending.push({ value: child, path: [...path, step(key)], depth: depth + 1 });
+    }
+  }
+  return problems.slice(0, max);
+}
+
+/** Opaque to the orchestrator (each prover backend reads what it understands), within INPUT_LIMITS. */
+export const ProverInputSchema = z.record(z.string(), z.unknown()).superRefine((input, context) => {
+  for (const [path, message] of inputLimitProblems(input)) context.addIssue({ code: 'custom', path, message });
+});
 export type ProverInput = z.infer<typeof ProverInputSchema>;
 
 /** Where a stored artifact (a proof, a block's input) lives: its content hash (`storage/artifact-store.ts`). */

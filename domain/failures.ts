@@ -91,7 +91,16 @@ export function isRejectionType(type: string | null | undefined): type is Reject
   return (REJECTION_TYPES as readonly string[]).includes(type ?? '');
 }
 
-/** The innermost message of a failure chain (Temporal wraps causes in ActivityFailure, ChildWorkflowFailure, ...): what actually went wrong. */
+/** Failure reasons kept in chain state and views are cut to this many characters: an error text never grows them. */
+export const MAX_REASON_CHARS = 200;
+
+/** A failure reason as state and views keep it: one line of at most `max` characters, control characters as spaces. */
+export function clip(reason: string, max = MAX_REASON_CHARS): string {
+  const line = reason.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** The innermost message of a failure chain (Temporal wraps causes in ActivityFailure, ChildWorkflowFailure, ...): what actually went wrong, clipped. */
 export function describeFailure(error: unknown): string {
   let current: unknown = error;
   let message = error instanceof Error ? error.message || error.name : String(error);
@@ -99,5 +108,5 @@ export function describeFailure(error: unknown): string {
     current = current.cause;
     if (current instanceof Error) message = current.message || current.name;
   }
-  return message;
+  return clip(message);
 }

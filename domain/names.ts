@@ -52,6 +52,8 @@ export const SEARCH_ATTRIBUTES = {
   BlockNumber: defineSearchAttributeKey('BlockNumber', SearchAttributeType.INT),
   BlockStatus: defineSearchAttributeKey('BlockStatus', SearchAttributeType.KEYWORD),
   DeadlineMissed: defineSearchAttributeKey('DeadlineMissed', SearchAttributeType.BOOL),
+  /** The operator-named GPU class its segments run on (`h100`, `rtx5090`, ...). */
+  GpuClass: defineSearchAttributeKey('GpuClass', SearchAttributeType.KEYWORD),
 } as const;
 
 /** The `temporal server start-dev --search-attribute` spellings of the same keys. */
@@ -60,13 +62,15 @@ export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<keyof typeof SEARCH_ATTRIBUTES, 
   BlockNumber: 'Int',
   BlockStatus: 'Keyword',
   DeadlineMissed: 'Bool',
+  GpuClass: 'Keyword',
 };
 
-/** A block workflow's search attributes at start: which chain and number it proves, and its status. */
-export function blockSearchAttributes(chainId: string, number: number, status: BlockStatus): SearchAttributePair[] {
+/** A block workflow's search attributes at start: which chain and number it proves, its status and (when known) its GPU class. */
+export function blockSearchAttributes(chainId: string, number: number, status: BlockStatus, gpuClass?: GpuClass): SearchAttributePair[] {
   return [
     { key: SEARCH_ATTRIBUTES.ChainId, value: chainId },
     { key: SEARCH_ATTRIBUTES.BlockNumber, value: number },
     { key: SEARCH_ATTRIBUTES.BlockStatus, value: status },
+    ...(gpuClass !== undefined ? [{ key: SEARCH_ATTRIBUTES.GpuClass, value: gpuClass }] : []),
   ];
 }

@@ -16,7 +16,7 @@ import {
   type SequencedStatus,
   type SubmitResult,
 } from '../domain/chain';
-import { FailureTypes, type RejectionType } from '../domain/failures';
+import { clip, FailureTypes, type RejectionType } from '../domain/failures';
 import { blockWorkflowId } from '../domain/names';
 import type { PublicationBatch } from '../publishing/proof-publisher';
 import { segmentPriority } from '../workflows/policy';
@@ -41,8 +41,6 @@ import { segmentPriority } from '../workflows/policy';
 
 /** Finalized blocks kept for idempotent resubmission and views; older ones live on in their workflows and publication records. */
 export const FINALIZED_KEPT = 256;
-/** Failure reasons are cut to this many characters: an error text never grows the carried state. */
-export const MAX_REASON_CHARS = 200;
 /**
  * The most the carried state (`toState`, as JSON) can weigh: at most MAX_AHEAD_LIMIT blocks ahead
  * plus FINALIZED_KEPT finalized ones, each with fixed-size fields (the input is a reference) and a
@@ -77,12 +75,6 @@ export interface BlockStart {
 /** A publication the book handed out: until it is reported done or failed, no other is. */
 export interface PendingPublication extends PublicationBatch {
   workflowIds: string[];
-}
-
-/** A failure reason as the chain keeps it: one line of at most MAX_REASON_CHARS characters, control characters as spaces. */
-export function clip(reason: string): string {
-  const line = reason.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return line.length <= MAX_REASON_CHARS ? line : `${line.slice(0, MAX_REASON_CHARS - 1)}…`;
 }
 
 export interface ChainBookOptions {

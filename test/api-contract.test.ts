@@ -38,7 +38,7 @@ describe('HTTP contract: bad requests get their documented status and error shap
     ['hash is too short', { number: 1, hash: '0xabc' }, ['hash']],
     [
       'several fields are wrong at once',
-      { number: -3, hash: 'nope', segments: 0, gpuClass: 'tpu', prover: 'magic' },
+      { number: -3, hash: 'nope', segments: 0, gpuClass: 'TPU v5', prover: 'magic' },
       ['number', 'hash', 'segments', 'gpuClass', 'prover'],
     ],
     ['segments above 2000', { number: 1, hash: HASH, segments: 2001 }, ['segments']],

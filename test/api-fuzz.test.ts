@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { INPUT_LIMITS } from '../domain/block';
 import { TestApi } from './support/api';
 import { TestCluster, uniqueChain } from './support/cluster';
 
@@ -90,5 +91,73 @@ describe('API fuzzing', () => {
       }),
       { numRuns: 300, seed: 20261121 },
     );
+  });
+
+  /** The JSON text of an input nested `depth` levels (objects and arrays by `shape`), written as text: any depth serializes. */
+  const nestedJson = (depth: number, shape: boolean[]): string => {
+    let open = '';
+    let close = '';
+    for (let level = 1; level < depth; level += 1) {
+      const isObject = shape[level % shape.length];
+      open += isObject ? '{"k":' : '[';
+      close = (isObject ? '}' : ']') + close;
+    }
+    return `{"root":${open}"leaf"${close}}`;
+  };
+  // Parameters only: fast-check prints counterexamples recursively, so the structures are built inside the property.
+  type Hostile = { kind: 'deep'; depth: number; shape: boolean[] } | { kind: 'wide'; keys: number } | { kind: 'long'; length: number };
+  const hostile: fc.Arbitrary<Hostile> = fc.oneof(
+    fc.record({
+      kind: fc.constant('deep' as const),
+      depth: fc.integer({ min: 1, max: 6_000 }),
+      shape: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
+    }),
+    fc.record({ kind: fc.constant('wide' as const), keys: fc.integer({ min: 0, max: 15_000 }) }),
+    fc.record({ kind: fc.constant('long' as const), length: fc.integer({ min: 0, max: 100_000 }) }),
+  );
+  const build = (spec: Hostile): { input: string; depth: number; entries: number; longest: number } => {
+    switch (spec.kind) {
+      case 'deep':
+        return { input: nestedJson(spec.depth, spec.shape), depth: spec.depth, entries: spec.depth - 1, longest: 4 };
+      case 'wide':
+        return {
+          input: JSON.stringify(Object.fromEntries(Array.from({ length: spec.keys }, (_, i) => [`k${i}`, i]))),
+          depth: 1,
+          entries: spec.keys,
+          longest: 6,
+        };
+      case 'long':
+        return { input: JSON.stringify({ blob: 'x'.repeat(spec.length) }), depth: 1, entries: 1, longest: spec.length };
+    }
+  };
+
+  it('answers deep, wide and long inputs with 202 within the limits and 400 naming input beyond them, never 5xx', async () => {
+    const roomy = await TestApi.start(cluster, { bodyLimit: '256kb' });
+    try {
+      const deepChain = uniqueChain('fuzz-deep');
+      await roomy.configure(deepChain, { mode: 'pipelined', maxInFlight: 1, maxAhead: 512, startNumber: 0 });
+      await roomy.request('POST', `/v1/chains/${deepChain}/pause`);
+      let number = 0;
+      await fc.assert(
+        fc.asyncProperty(hostile, async (spec) => {
+          const { input, depth, entries, longest } = build(spec);
+          const body = `{"number":${number},"hash":"0x${number.toString(16).padStart(64, '0')}","input":${input}}`;
+          const response = await roomy.request('POST', `/v1/chains/${deepChain}/blocks`, body, { 'content-type': 'application/json' });
+          expect(response.status).toBeLessThan(500);
+          const withinLimits = depth <= INPUT_LIMITS.depth && entries <= INPUT_LIMITS.entries && longest <= INPUT_LIMITS.stringChars;
+          if (Buffer.byteLength(body) > 256 * 1024) expect(response.status).toBe(413);
+          else if (withinLimits) {
+            expect(response.status).toBe(202);
+            number += 1;
+          } else {
+            expect(response.status).toBe(400);
+            expect(response.body.error.issues.every((issue: { path: string }) => issue.path.startsWith('input'))).toBe(true);
+          }
+        }),
+        { numRuns: 60, seed: 20261201 },
+      );
+    } finally {
+      await roomy.close();
+    }
   });
 });

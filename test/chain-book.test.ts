@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { BlockJobInput, BlockSettlement } from '../domain/block';
 import { MAX_AHEAD_LIMIT, type ChainConfig, type ChainConfigBody } from '../domain/chain';
-import { FailureTypes } from '../domain/failures';
-import { ChainBook, ChainRefusal, FINALIZED_KEPT, MAX_REASON_CHARS, STATE_BOUND_BYTES } from '../sequencing/chain-book';
+import { FailureTypes, MAX_REASON_CHARS } from '../domain/failures';
+import { ChainBook, ChainRefusal, FINALIZED_KEPT, STATE_BOUND_BYTES } from '../sequencing/chain-book';
 
 /**
  * The chain's state machine without a server: unit tests of its admission rules, then a

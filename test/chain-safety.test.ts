@@ -134,7 +134,7 @@ describe('chain safety over HTTP', () => {
   it('keeps block inputs out of Temporal: a 200 KB input travels as a reference through the sequencer and every activity', async () => {
     const chainId = uniqueChain('big-input');
     await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0 });
-    const input = { simulate: { segmentMs: 10 }, witness: 'w'.repeat(200_000) };
+    const input = { simulate: { segmentMs: 10 }, witness: ['w'.repeat(100_000), 'v'.repeat(100_000)] };
     await stack.api.submit(chainId, 0, { segments: 8, input });
     await stack.api.waitUntilFinalized(chainId, 0);
     const client = stack.cluster.client;

@@ -207,7 +207,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       args: [start.job],
       // Blocks keep proving across this workflow's continue-as-new and report back by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: blockSearchAttributes(chainId, start.number, 'proving'),
+      typedSearchAttributes: blockSearchAttributes(chainId, start.number, 'proving', start.job.gpuClass),
     });
     starting.set(
       start.workflowId,
