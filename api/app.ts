@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
+import type { ProverName } from '../domain/block';
 import { FailureTypes, type RejectionType } from '../domain/failures';
-import { ChainRejection, type ChainService } from './chains';
+import { ChainBusy, ChainRejection, ChainUnavailable, type ChainService } from './chains';
 import { ApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import {
@@ -20,6 +21,8 @@ import {
 
 export interface ApiOptions {
   chains: ChainService;
+  /** The backends the cluster's workers serve: blocks and chain defaults naming another are refused (400). */
+  servedProvers: readonly ProverName[];
   /** When non-empty, every route but /healthz needs `Authorization: Bearer <key>`. */
   apiKeys?: string[];
   /** Largest accepted JSON body (express/body-parser syntax). */
@@ -80,13 +83,19 @@ export function createApp(options: ApiOptions): express.Express {
     next();
   });
 
+  // Liveness: the process answers. Readiness: Temporal answers too (503 while it does not).
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
 
+  app.get('/readyz', async (_req, res) => {
+    await chains.ready();
+    res.json({ ok: true, temporal: 'reachable' });
+  });
+
   if (keyDigests.length > 0) {
     app.use((req, _res, next) => {
-      const match = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
+      const match = /^Bearer +(.+)$/i.exec(req.get('authorization') ?? '');
       const presented = createHash('sha256')
         .update(match?.[1] ?? '')
         .digest();
@@ -114,9 +123,18 @@ export function createApp(options: ApiOptions): express.Express {
     res.json(buildOpenApiDocument());
   });
 
+  /** Refuses a prover no worker of this cluster serves, naming those that are served. */
+  const requireServed = (prover: ProverName | undefined, path: string, what: string): void => {
+    if (prover === undefined || options.servedProvers.includes(prover)) return;
+    throw new HttpError(400, 'invalid_request', `invalid ${what}`, [
+      { path, message: `prover "${prover}" is not served by this cluster (served: ${options.servedProvers.join(', ')})` },
+    ]);
+  };
+
   app.put('/v1/chains/:chainId', async (req, res) => {
     const { chainId } = parse(ChainParamsSchema, req.params, 'path');
     const body = parse(ChainConfigBodySchema, req.body, 'chain configuration');
+    requireServed(body.defaults?.prover, 'defaults.prover', 'chain configuration');
     res.json(await chains.configure(chainId, body));
   });
 
@@ -130,6 +148,7 @@ export function createApp(options: ApiOptions): express.Express {
     let submission;
     try {
       submission = parse(BlockSubmissionSchema, req.body, 'block');
+      requireServed(submission.prover, 'prover', 'block');
     } catch (error) {
       metrics.observeSubmission('rejected');
       throw error;
@@ -185,6 +204,14 @@ export function createApp(options: ApiOptions): express.Express {
   // Every failure ends here: client mistakes get their 4xx, only our own faults a 5xx.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof HttpError) return sendError(res, error);
+    if (error instanceof ChainUnavailable) {
+      res.set('Retry-After', String(error.retryAfterSeconds));
+      return sendError(res, new HttpError(503, 'unavailable', error.message));
+    }
+    if (error instanceof ChainBusy) {
+      res.set('Retry-After', String(error.retryAfterSeconds));
+      return sendError(res, new HttpError(429, 'busy', error.message));
+    }
     if (error instanceof ChainRejection) {
       const [status, code] = STATUS_OF[error.type];
       if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
@@ -202,6 +229,7 @@ export function createApp(options: ApiOptions): express.Express {
       return sendError(res, new HttpError(400, 'invalid_request', bodyError.message ?? 'bad request'));
     }
     console.error('api: request failed', error);
+    res.set('Retry-After', '5');
     sendError(res, new HttpError(503, 'unavailable', 'the orchestrator could not complete the request; retry later'));
   });
 

@@ -33,8 +33,32 @@ import {
   setPausedUpdate,
   submitBlockUpdate,
 } from '../workflows/definitions';
-import { KeyedLimiter } from './keyed-limiter';
+import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-limiter';
 import type { BlockView, ChainView } from './schemas';
+
+/**
+ * Temporal did not answer a chain's request in time (the sequencer's worker is down or stuck, or
+ * the Temporal server is unreachable): 503 with Retry-After. The request may still be applied
+ * later; every request is idempotent, so sending it again is safe.
+ */
+export class ChainUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Too many requests to one chain are waiting for a turn: 429 with Retry-After. */
+export class ChainBusy extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
 
 /** A request the chain refused; its failure type maps to one HTTP status (api/app.ts). */
 export class ChainRejection extends Error {
@@ -61,24 +85,69 @@ export interface ChainServiceOptions {
   finalizedKept?: number;
   /** How often a sequencer checks blocks an earlier run started for having closed unreported (tests); else its default. */
   reconcileEveryMs?: number;
+  /** Deadline of each request's Temporal calls, waiting for a turn included (default 10 s). */
+  temporalTimeoutMs?: number;
+  /** Requests to one chain that may wait for a turn beyond the 8 running (default 64). */
+  maxWaitingPerChain?: number;
 }
+
+/** Requests to one sequencer at once; more wait their turn. */
+const CALLS_PER_CHAIN = 8;
 
 /** Everything the API asks of Temporal, through the client only. */
 export class ChainService {
-  private readonly updatesPerChain = new KeyedLimiter(8);
+  private readonly callsPerChain: KeyedLimiter;
+  private readonly timeoutMs: number;
 
-  constructor(private readonly options: ChainServiceOptions) {}
+  constructor(private readonly options: ChainServiceOptions) {
+    this.timeoutMs = options.temporalTimeoutMs ?? 10_000;
+    this.callsPerChain = new KeyedLimiter(CALLS_PER_CHAIN, options.maxWaitingPerChain ?? 64);
+  }
 
   async submitBlock(chainId: string, submission: BlockSubmission): Promise<SubmitResult> {
     // The input is stored before the chain hears of the block; only its reference enters Temporal.
     const { input, ...block } = submission;
     const inputRef = await putBlockInput(this.options.inputs, input);
     const admission = { ...block, ...(inputRef !== undefined ? { inputRef } : {}) };
-    return this.updatesPerChain.run(chainId, () =>
+    return this.bounded(chainId, () =>
       this.withStart(chainId, (startWorkflowOperation) =>
         this.options.client.workflow.executeUpdateWithStart(submitBlockUpdate, { args: [admission], startWorkflowOperation }),
       ),
     );
+  }
+
+  /** Resolves when Temporal answers within the deadline (the API's readiness). */
+  async ready(): Promise<void> {
+    const deadline = Date.now() + Math.min(this.timeoutMs, 5_000);
+    try {
+      await this.withinDeadline(deadline, () => this.options.client.workflowService.getSystemInfo({}));
+    } catch (error) {
+      throw new ChainUnavailable(`Temporal at ${this.options.settings.address} does not answer: ${describeError(error)}`, 5);
+    }
+  }
+
+  /**
+   * Runs one request's Temporal calls for a chain: after at most CALLS_PER_CHAIN others of that
+   * chain (ChainBusy when too many wait), all within one deadline (ChainUnavailable past it).
+   */
+  private async bounded<T>(chainId: string, call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    const retryAfter = Math.max(1, Math.ceil(this.timeoutMs / 1_000));
+    try {
+      return await this.callsPerChain.run(chainId, () => this.withinDeadline(deadline, call), deadline);
+    } catch (error) {
+      if (error instanceof ChainRejection) throw error;
+      if (error instanceof LimiterBusyError)
+        throw new ChainBusy(`chain ${chainId} has too many requests waiting (${error.message}); retry later`, retryAfter);
+      if (error instanceof LimiterTimeoutError || Date.now() >= deadline || isUnreachable(error)) {
+        throw new ChainUnavailable(
+          `chain ${chainId} did not answer within ${this.timeoutMs} ms (its sequencer's worker or the Temporal server may be down); ` +
+            'the request may still be applied: sending it again is safe',
+          retryAfter,
+        );
+      }
+      throw error;
+    }
   }
 
   /**
@@ -88,6 +157,10 @@ export class ChainService {
    * terminated; clients submit them again. Refused for a chain that is running or never existed.
    */
   async recover(chainId: string): Promise<ChainView> {
+    return this.bounded(chainId, () => this.recoverNow(chainId));
+  }
+
+  private async recoverNow(chainId: string): Promise<ChainView> {
     const { client } = this.options;
     const lastRun = this.sequencer(chainId);
     const description = await translate(() => lastRun.describe());
@@ -132,34 +205,71 @@ export class ChainService {
     return translate(() => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [lastView?.paused ?? false] }));
   }
 
+  /**
+   * `call` with every gRPC call in it bounded by `deadline` and aborted there. The race is needed
+   * too: the client's retry interceptor waits out its backoff between attempts whatever the deadline.
+   */
+  private async withinDeadline<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+    const { client } = this.options;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new LimiterTimeoutError('the deadline passed'));
+      }, Math.max(0, deadline - Date.now()));
+    });
+    const running = client.withAbortSignal(controller.signal, () => client.withDeadline(deadline, call));
+    running.catch(() => undefined); // if the deadline wins the race, this rejection has no reader
+    try {
+      return await Promise.race([running, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async configure(chainId: string, body: ChainConfigBody): Promise<ChainView> {
-    return this.withStart(chainId, (startWorkflowOperation) =>
-      this.options.client.workflow.executeUpdateWithStart(configureChainUpdate, { args: [body], startWorkflowOperation }),
+    return this.bounded(chainId, () =>
+      this.withStart(chainId, (startWorkflowOperation) =>
+        this.options.client.workflow.executeUpdateWithStart(configureChainUpdate, { args: [body], startWorkflowOperation }),
+      ),
     );
   }
 
   async chain(chainId: string): Promise<ChainView> {
-    return this.runningOnly(chainId, () => this.sequencer(chainId).query(chainSnapshotQuery));
+    return this.bounded(chainId, () => this.snapshot(chainId));
   }
 
   async setPaused(chainId: string, paused: boolean): Promise<ChainView> {
-    return this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [paused] }));
+    return this.bounded(chainId, () =>
+      this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [paused] })),
+    );
   }
 
   async reorg(chainId: string, body: ReorgBody): Promise<{ cancelled: number[]; forgotten: number[] }> {
-    return this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(reorgUpdate, { args: [body] }));
+    return this.bounded(chainId, () => this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(reorgUpdate, { args: [body] })));
   }
 
   async retry(chainId: string, number: number): Promise<{ number: number; workflowId: string }> {
-    return this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(retryBlockUpdate, { args: [number] }));
+    return this.bounded(chainId, () =>
+      this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(retryBlockUpdate, { args: [number] })),
+    );
   }
 
   async block(chainId: string, number: number): Promise<BlockView> {
+    return this.bounded(chainId, () => this.blockNow(chainId, number));
+  }
+
+  private snapshot(chainId: string): Promise<ChainView> {
+    return this.runningOnly(chainId, () => this.sequencer(chainId).query(chainSnapshotQuery));
+  }
+
+  private async blockNow(chainId: string, number: number): Promise<BlockView> {
     const entry = await this.runningOnly(chainId, () => this.sequencer(chainId).query(blockEntryQuery, number));
     if (entry) return this.viewOf(chainId, entry);
     // Long-finalized blocks leave the sequencer's window; their workflow still holds the result. The
     // finalized incarnation is found by its search attributes, so retried and reorged blocks are too.
-    const snapshot = await this.chain(chainId);
+    const snapshot = await this.snapshot(chainId);
     if (snapshot.finalizedHead !== null && number <= snapshot.finalizedHead) {
       for await (const execution of this.options.client.workflow.list({ query: finalizedBlockQuery(chainId, number), pageSize: 1 })) {
         const workflowId = execution.workflowId;
@@ -332,6 +442,19 @@ function stopped(chainId: string): ChainRejection {
 function isAbortedUpdateWithStart(error: unknown): boolean {
   const grpc = error as { code?: number; details?: string } | null;
   return grpc?.code === 9 && /Update-with-Start could not be executed/.test(grpc.details ?? ''); // gRPC FAILED_PRECONDITION
+}
+
+/** gRPC DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE anywhere in the cause chain: Temporal did not answer. */
+function isUnreachable(error: unknown): boolean {
+  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 4 || code === 1 || code === 14) return true;
+  }
+  return false;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isAlreadyExists(error: unknown): boolean {

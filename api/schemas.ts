@@ -63,8 +63,11 @@ export const ErrorCodeSchema = z.enum([
   'beyond_window',
   /** 503: the chain's sequencer is closed; an operator recovers it (POST /v1/chains/:id/recover). */
   'chain_stopped',
+  /** 429: too many requests to this chain are waiting; retry after Retry-After seconds. */
+  'busy',
   'payload_too_large',
   'unsupported_media_type',
+  /** 503 with Retry-After: Temporal did not answer in time (the request may still be applied; sending it again is safe). */
   'unavailable',
   'internal',
 ]);

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { ChainService } from '../../api/chains';
 import { ProoflaneClient } from '../../api/client';
+import { proverSettings } from '../../config/provers';
 import { temporalSettings } from '../../config/temporal';
+import type { ProverName } from '../../domain/block';
 import type { ChainConfig } from '../../domain/chain';
 import type { TestCluster } from './cluster';
 import { blockHash } from './cluster';
@@ -23,6 +25,10 @@ export interface TestApiOptions {
   finalizedKept?: number;
   reconcileEveryMs?: number;
   bodyLimit?: string;
+  /** The backends the API accepts blocks for (default: those the test environment serves). */
+  servedProvers?: ProverName[];
+  temporalTimeoutMs?: number;
+  maxWaitingPerChain?: number;
 }
 
 /** Whatever JSON a route answers (views, errors, metrics text): `any` because tests assert its shape field by field. */
@@ -51,8 +57,15 @@ export class TestApi extends ProoflaneClient {
       continueAsNewAfterBlocks: options.continueAsNewAfterBlocks,
       finalizedKept: options.finalizedKept,
       reconcileEveryMs: options.reconcileEveryMs,
+      temporalTimeoutMs: options.temporalTimeoutMs,
+      maxWaitingPerChain: options.maxWaitingPerChain,
     });
-    const app = createApp({ chains, apiKeys: options.apiKeys, bodyLimit: options.bodyLimit });
+    const app = createApp({
+      chains,
+      servedProvers: options.servedProvers ?? proverSettings().served,
+      apiKeys: options.apiKeys,
+      bodyLimit: options.bodyLimit,
+    });
     const server = await new Promise<Server>((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });

@@ -1,0 +1,76 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BlockProofResult } from '../domain/block';
+import { SEARCH_ATTRIBUTES } from '../domain/names';
+import { TestApi } from './support/api';
+import { uniqueChain } from './support/cluster';
+import { useTestStack } from './support/stack';
+
+/**
+ * What an API client can make the workers do (docs/SECURITY.md): nothing on a path it chose,
+ * no backend the cluster does not serve, GPU classes only of the safe alphabet.
+ */
+describe('trust boundary: API clients and the workers', () => {
+  const stack = useTestStack({
+    pools: [
+      ['l4', 2, 'l4-node'],
+      ['rtx5090', 2, 'rtx5090-node'],
+    ],
+    api: {},
+  });
+
+  it('no input field makes a prover write or probe a path the client chose, in plan or prove', async () => {
+    const target = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-target-')), 'chosen-by-a-client');
+    const chainId = uniqueChain('paths');
+    await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0, defaults: { gpuClass: 'l4', prover: 'command', segments: 2 } });
+    // The knobs an earlier example prover obeyed: write a pid to a path, fail unless a path exists.
+    const submitted = await stack.api.submit(chainId, 0, { input: { example: { pidFile: target, requireFile: target } } });
+    expect(submitted.status).toBe(202);
+    // Planning ran the example prover on the orchestration worker, proving on the GPU pool.
+    const finalized = await stack.api.waitUntilFinalized(chainId, 0);
+    expect(finalized.finalizedHead).toBe(0);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(path.dirname(target))).toEqual([]);
+  });
+
+  it('refuses blocks and chain defaults for a backend the cluster does not serve, naming the served ones', async () => {
+    const narrow = await TestApi.start(stack.cluster, { servedProvers: ['simulated', 'o1js'] });
+    try {
+      const chainId = uniqueChain('unserved');
+      const block = await narrow.submit(chainId, 0, { prover: 'command' });
+      expect(block.status).toBe(400);
+      expect(block.body.error.issues).toEqual([
+        { path: 'prover', message: 'prover "command" is not served by this cluster (served: simulated, o1js)' },
+      ]);
+      const chain = await narrow.configure(chainId, { mode: 'pipelined', defaults: { prover: 'groth16' } });
+      expect(chain.status).toBe(400);
+      expect(chain.body.error.issues[0]).toEqual({
+        path: 'defaults.prover',
+        message: 'prover "groth16" is not served by this cluster (served: simulated, o1js)',
+      });
+      // Nothing was created: the chain does not exist.
+      expect((await narrow.request('GET', `/v1/chains/${chainId}`)).status).toBe(404);
+    } finally {
+      await narrow.close();
+    }
+  });
+
+  it('proves a block on an operator-named GPU class, whose name reaches task queues and search attributes', async () => {
+    const chainId = uniqueChain('rtx');
+    await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0, defaults: { gpuClass: 'rtx5090', prover: 'simulated', segments: 3 } });
+    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 20, aggregateMs: 5 } } });
+    await stack.api.waitUntilFinalized(chainId, 0);
+    const { workflowId } = await stack.api.block(chainId, 0);
+    const handle = stack.cluster.client.workflow.getHandle(workflowId);
+    const result: BlockProofResult = await handle.result();
+    expect(new Set(result.timings.segments.map((segment) => segment.worker))).toEqual(new Set(['rtx5090-node']));
+    expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.GpuClass)).toBe('rtx5090');
+  });
+
+  it.each(['RTX5090', 'rtx 5090', '-h100', 'a'.repeat(33), 'h100/../x'])('refuses the GPU class %j with 400', async (gpuClass) => {
+    const response = await stack.api.submit(uniqueChain('bad-class'), 0, { gpuClass });
+    expect(response.status).toBe(400);
+    expect(response.body.error.issues).toEqual([{ path: 'gpuClass', message: 'a GPU class must match [a-z0-9][a-z0-9-]{0,31}' }]);
+  });
+});
