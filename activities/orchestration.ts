@@ -1,19 +1,49 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { BlockProgress } from '../domain/block';
 import { FailureTypes } from '../domain/failures';
 import type { BlockPlan } from '../provers/backend';
 import type { ProverRegistry } from '../provers/registry';
-import {
-  ConflictingPublicationError,
-  type ProofPublisher,
-  type PublicationBatch,
-  type PublishReceipt,
-} from '../publishing/proof-publisher';
+import { ConflictingPublicationError, type ProofPublisher, type Publication, type PublishReceipt } from '../publishing/proof-publisher';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { readArtifact, readBlockInput } from './artifacts';
 import { backendFor, runProverWork } from './prover-context';
-import type { ClosedWorkflow, OrchestrationActivities, PlanBlockInput, VerifyBlockProofInput, VerifyResult } from './types';
+import { blockProgressQuery } from '../workflows/definitions';
+import type {
+  ClosedWorkflow,
+  OrchestrationActivities,
+  PlanBlockInput,
+  ProofSource,
+  PublishProofsInput,
+  VerifyBlockProofInput,
+  VerifyResult,
+} from './types';
+
+/**
+ * Whether the block's own workflow run produced and verified `proof`: asked of that run through
+ * a query, which its worker (ours) answers from the workflow's state. A report signal can come
+ * from any client of the namespace; a query answer only from the workflow itself. Answers why
+ * not, or undefined when it did.
+ */
+async function confirmProof(
+  chainId: string,
+  proof: Omit<Publication, 'chainId'>,
+  source: ProofSource | undefined,
+): Promise<string | undefined> {
+  if (!source) return `block ${chainId}#${proof.number}: no workflow run to confirm its proof`;
+  const { client } = Context.current();
+  let progress: BlockProgress;
+  try {
+    progress = await client.workflow.getHandle(source.workflowId, source.runId, { followRuns: false }).query(blockProgressQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} does not exist`;
+    throw error; // Temporal unreachable: retried
+  }
+  if (progress.proofRef !== proof.proofRef)
+    return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} did not produce proof ${proof.proofRef} (it is ${progress.status}${progress.proofRef ? ` with ${progress.proofRef}` : ''}): the report was forged or stale`;
+  return undefined;
+}
 
 /** Light work: runs on the orchestration worker beside the workflows. */
 export function createOrchestrationActivities(deps: {
@@ -23,9 +53,21 @@ export function createOrchestrationActivities(deps: {
 }): OrchestrationActivities {
   const { provers, store, publisher } = deps;
   return {
-    async publishProofs(batch: PublicationBatch): Promise<PublishReceipt[]> {
+    async publishProofs(batch: PublishProofsInput): Promise<PublishReceipt[]> {
       const receipts: PublishReceipt[] = [];
-      for (const proof of batch.proofs) {
+      // Asked of every block's run at once; published in order up to the first one unconfirmed.
+      const confirmations = batch.sources
+        ? await Promise.all(batch.proofs.map((proof, index) => confirmProof(batch.chainId, proof, batch.sources![index])))
+        : batch.proofs.map(() => undefined);
+      for (const [index, proof] of batch.proofs.entries()) {
+        const refusal = confirmations[index];
+        if (refusal !== undefined)
+          throw ApplicationFailure.create({
+            message: refusal,
+            type: FailureTypes.UnconfirmedSettlement,
+            nonRetryable: true,
+            details: [{ published: receipts.length }],
+          });
         try {
           receipts.push(await publisher.publish({ chainId: batch.chainId, ...proof }));
         } catch (error) {

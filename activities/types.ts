@@ -55,9 +55,25 @@ export interface GpuActivities {
 }
 
 /** Light work, on the orchestration worker beside the workflows (`./orchestration.ts`). */
+/** The workflow run whose report put a proof in a publication batch. */
+export interface ProofSource {
+  workflowId: string;
+  /** The run the sequencer started; absent for blocks carried from before runs were recorded (then the latest run). */
+  runId?: string;
+}
+
+export interface PublishProofsInput extends PublicationBatch {
+  /** Per proof, in order. Absent only in batches scheduled by builds before confirmation existed, which publish as they did. */
+  sources?: ProofSource[];
+}
+
 export interface OrchestrationActivities {
-  /** Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what already went out. */
-  publishProofs(batch: PublicationBatch): Promise<PublishReceipt[]>;
+  /**
+   * Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what
+   * already went out. Each proof is published only once the block's own workflow run (`sources`,
+   * one per proof) confirms it produced and verified it.
+   */
+  publishProofs(batch: PublishProofsInput): Promise<PublishReceipt[]>;
   /** The highest block number published for the chain (a recovered chain's finalized head), or null. */
   publishedHead(query: { chainId: string }): Promise<number | null>;
   /** Which of these block workflows are closed: the sequencer's check on blocks an earlier run started. */

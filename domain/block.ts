@@ -161,6 +161,8 @@ export interface BlockProgress {
   status: BlockStatus;
   segments: SegmentProgress;
   aggregation: { total: number; done: number };
+  /** The block proof this workflow produced and verified: what its chain may publish for it. */
+  proofRef?: string;
   error?: string;
 }
 
@@ -223,6 +225,8 @@ export interface BlockProofResult {
 /** What a block workflow reports to its chain's sequencer when it ends, however it ends. */
 export interface BlockSettlement {
   workflowId: string;
+  /** The reporting run: a report from another run of the same id does not count. */
+  runId?: string;
   number: number;
   /** What the workflow proved: the sequencer counts the report only for the block it accepted. */
   hash: string;

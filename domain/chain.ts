@@ -129,6 +129,8 @@ export interface BlockEntry {
   /** Bumped by each retry, so every proving attempt of a number has its own workflow id. */
   incarnation: number;
   workflowId: string;
+  /** The run the sequencer started under `workflowId`: only that run's report and proof count. */
+  runId?: string;
   submittedAt: number;
   startedAt?: number;
   provedAt?: number;

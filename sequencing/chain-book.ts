@@ -75,6 +75,8 @@ export interface BlockStart {
 /** A publication the book handed out: until it is reported done or failed, no other is. */
 export interface PendingPublication extends PublicationBatch {
   workflowIds: string[];
+  /** Per proof: the workflow run whose report it is, which must confirm it before it goes out. */
+  sources: { workflowId: string; runId?: string }[];
 }
 
 export interface ChainBookOptions {
@@ -314,7 +316,7 @@ export class ChainBook {
     entry.incarnation += 1;
     entry.workflowId = blockWorkflowId(this.state.chainId, number, entry.incarnation);
     entry.status = 'queued';
-    for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress'] as const)
+    for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress', 'runId'] as const)
       delete entry[key];
     return { number, workflowId: entry.workflowId };
   }
@@ -367,9 +369,17 @@ export class ChainBook {
   }
 
   /** A block workflow's report; a stale one (an earlier incarnation, a forgotten block) changes nothing. */
+  /** The sequencer started `workflowId` as run `runId`: only that run's report and proof count. */
+  childStarted(workflowId: string, runId: string): void {
+    const entry = this.runningEntry(workflowId);
+    if (entry && entry.status === 'proving') entry.runId = runId;
+  }
+
   settle(settlement: BlockSettlement, now: number): boolean {
     const entry = this.runningEntry(settlement.workflowId);
     if (!entry || entry.number !== settlement.number || entry.status !== 'proving') return false;
+    // Another run under the same id (or a report naming one) is not the block the chain started.
+    if (entry.runId !== undefined && settlement.runId !== undefined && settlement.runId !== entry.runId) return false;
     // A workflow of the same id from before a recovery proves what it was given: only the same block counts.
     if (settlement.hash !== entry.hash || (settlement.inputRef ?? null) !== (entry.inputRef ?? null)) return false;
     entry.segmentProgress = settlement.segments;
@@ -412,6 +422,7 @@ export class ChainBook {
       chainId: this.state.chainId,
       proofs: batch.map((entry) => ({ number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string })),
       workflowIds: batch.map((entry) => entry.workflowId),
+      sources: batch.map((entry) => ({ workflowId: entry.workflowId, ...(entry.runId !== undefined ? { runId: entry.runId } : {}) })),
     };
     return this.publishing;
   }
@@ -424,7 +435,6 @@ export class ChainBook {
     return batch.workflowIds;
   }
 
-  /** The pending publication failed for good: the chain halts at its first block until a retry or reorg. */
   /**
    * The pending publication failed for good after its first `published` blocks went out: those
    * are finalized (answered, as by `published`), and the chain halts at the next one until a retry or reorg.
@@ -436,6 +446,24 @@ export class ChainBook {
     this.pruneFinalized();
     this.state.publicationHalt = { number: batch.proofs[done].number, reason: clip(`publication failed: ${reason}`) };
     return batch.workflowIds.slice(0, done);
+  }
+
+  /**
+   * The pending publication stopped at a block whose own workflow run does not confirm the
+   * proof it was reported with (a forged or stale report): the blocks before it went out and
+   * are finalized, that block fails (a retry proves it again). Answers the finalized blocks'
+   * workflows, and the refuted block's workflow, which the sequencer cancels.
+   */
+  settlementRefuted(reason: string, published: number, now: number): { finalized: string[]; refuted: string } {
+    const batch = this.takePending();
+    const done = Math.max(0, Math.min(published, batch.proofs.length - 1));
+    for (const proof of batch.proofs.slice(0, done)) this.finalize(proof.number, now);
+    const entry = this.blocks.get(batch.proofs[done].number) as BlockEntry;
+    entry.status = 'failed';
+    entry.error = clip(`report refused: ${reason}`);
+    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete entry[key];
+    this.pruneFinalized();
+    return { finalized: batch.workflowIds.slice(0, done), refuted: batch.workflowIds[done] };
   }
 
   private finalize(number: number, now: number): void {

@@ -162,6 +162,29 @@ describe('chain book: failures and halts', () => {
     expect(book.settle(report(workflowId, job, 'proved'), NOW)).toBe(true);
   });
 
+  it('counts only the report of the run it started, and names that run in the publication', () => {
+    const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
+    book.submit({ number: 0, hash: hashOf(0) }, NOW);
+    const job = startAll(book).get(0)!;
+    const workflowId = book.provingWorkflowIds()[0];
+    book.childStarted(workflowId, 'run-1');
+    expect(book.settle({ ...report(workflowId, job, 'proved'), runId: 'run-2' }, NOW)).toBe(false);
+    expect(book.settle({ ...report(workflowId, job, 'proved'), runId: 'run-1' }, NOW)).toBe(true);
+    expect(book.nextPublication()?.sources).toEqual([{ workflowId, runId: 'run-1' }]);
+  });
+
+  it('fails a block whose workflow does not confirm its reported proof; the blocks before it are finalized; a retry proves it again', () => {
+    const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
+    for (const number of [0, 1]) book.submit({ number, hash: hashOf(number) }, NOW);
+    for (const [number, job] of startAll(book)) book.settle(report(book.entry(number)!.workflowId, job, 'proved'), NOW);
+    const batch = book.nextPublication()!;
+    expect(book.settlementRefuted('forged', 1, NOW)).toEqual({ finalized: [batch.workflowIds[0]], refuted: batch.workflowIds[1] });
+    expect(book.snapshot()).toMatchObject({ finalizedHead: 0, failed: [1], halted: { number: 1 } });
+    expect(book.entry(1)).toMatchObject({ status: 'failed', error: 'report refused: forged' });
+    expect(book.entry(1)?.proofRef).toBeUndefined();
+    expect(book.retry(1).workflowId).not.toBe(batch.workflowIds[1]);
+  });
+
   it('halts on a publication that fails for good, keeps the halt through continue-as-new, and resumes on retry', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
     book.submit({ number: 0, hash: hashOf(0) }, NOW);
@@ -223,7 +246,7 @@ describe('chain book: carried state bound', () => {
           parentHash: hashOf(number - 1),
           timestamp: 32_503_679_999,
           segments: 2000,
-          gpuClass: 'a100',
+          gpuClass: 'a'.repeat(32),
           prover: 'groth16',
           inputRef: refOf(number),
         },
@@ -234,6 +257,7 @@ describe('chain book: carried state bound', () => {
         const starts = book.nextStarts(256, NOW);
         if (starts.length === 0) return;
         for (const start of starts) {
+          book.childStarted(start.workflowId, '01a231e7-fa2e-7d96-90b0-c106269b7c1f');
           book.settle(
             report(start.workflowId, start.job, 'proved', {
               provingMs: 123456.78901234567,
@@ -299,7 +323,7 @@ type Operation =
   | { kind: 'reorg'; offset: number }
   | { kind: 'retry'; pick: number }
   | { kind: 'publish' }
-  | { kind: 'published'; ok: boolean; wentOut: number }
+  | { kind: 'published'; ok: boolean; wentOut: number; refuted?: boolean }
   | { kind: 'continueAsNew' }
   | { kind: 'recover' };
 
@@ -360,6 +384,8 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       ok: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       // On a failure: how many blocks of the batch went out before it.
       wentOut: fc.nat({ max: 3 }),
+      // On a failure: the next block's own workflow did not confirm its proof (a forged report), not a publisher refusal.
+      refuted: fc.boolean(),
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'continueAsNew' as const }) },
@@ -491,6 +517,16 @@ class World {
         const batch = this.pending;
         if (!batch) return;
         this.pending = undefined;
+        if (!op.ok && op.refuted) {
+          const { finalized, refuted } = book.settlementRefuted('its workflow did not produce this proof', op.wentOut, NOW);
+          const wentOut = Math.min(op.wentOut, batch.length - 1);
+          expect(finalized).toHaveLength(wentOut);
+          this.ledger.push(...batch.slice(0, wentOut));
+          // The refused block failed (a retry proves it again) and its workflow is cancelled.
+          expect(book.entry(batch[wentOut].number)).toMatchObject({ status: 'failed', error: expect.stringContaining('report refused') });
+          for (const workflowId of [...finalized, refuted]) this.end(workflowId);
+          return;
+        }
         if (!op.ok) {
           const finalized = book.publicationFailed('publisher refused', op.wentOut, NOW);
           const wentOut = Math.min(op.wentOut, batch.length - 1);

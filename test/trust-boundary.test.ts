@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BlockProofResult } from '../domain/block';
-import { SEARCH_ATTRIBUTES } from '../domain/names';
+import { SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
+import { blockEntryQuery, blockSettledSignal } from '../workflows/definitions';
 import { TestApi } from './support/api';
-import { uniqueChain } from './support/cluster';
+import { publishedDir, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
 
 /**
@@ -58,7 +59,11 @@ describe('trust boundary: API clients and the workers', () => {
 
   it('proves a block on an operator-named GPU class, whose name reaches task queues and search attributes', async () => {
     const chainId = uniqueChain('rtx');
-    await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0, defaults: { gpuClass: 'rtx5090', prover: 'simulated', segments: 3 } });
+    await stack.api.configure(chainId, {
+      mode: 'pipelined',
+      startNumber: 0,
+      defaults: { gpuClass: 'rtx5090', prover: 'simulated', segments: 3 },
+    });
     await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 20, aggregateMs: 5 } } });
     await stack.api.waitUntilFinalized(chainId, 0);
     const { workflowId } = await stack.api.block(chainId, 0);
@@ -66,6 +71,45 @@ describe('trust boundary: API clients and the workers', () => {
     const result: BlockProofResult = await handle.result();
     expect(new Set(result.timings.segments.map((segment) => segment.worker))).toEqual(new Set(['rtx5090-node']));
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.GpuClass)).toBe('rtx5090');
+  });
+
+  it("never publishes a proof the block's own workflow did not produce: a forged report fails the block, a retry proves it", async () => {
+    const chainId = uniqueChain('forged');
+    await stack.api.configure(chainId, {
+      mode: 'pipelined',
+      startNumber: 0,
+      defaults: { gpuClass: 'l4', prover: 'simulated', segments: 1 },
+    });
+    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 4_000, aggregateMs: 5 } } });
+    const sequencer = stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId));
+    const entry = await waitFor('block 0 to be proving', async () => {
+      const current = await sequencer.query(blockEntryQuery, 0);
+      return current?.status === 'proving' ? current : undefined;
+    });
+    // Any client of the namespace can signal the sequencer; this one reports block 0 proved with a proof of its choosing.
+    const forged = `sha256:${'f'.repeat(64)}`;
+    await sequencer.signal(blockSettledSignal, {
+      workflowId: entry.workflowId,
+      number: 0,
+      hash: entry.hash,
+      ...(entry.inputRef !== undefined ? { inputRef: entry.inputRef } : {}),
+      outcome: 'proved',
+      proofRef: forged,
+      segments: { total: 1, done: 1, running: 0, failed: 0 },
+    });
+    const refused = await stack.api.waitForChain(chainId, 'the forged report to be refused', (view) => view.failed.includes(0));
+    expect(refused.failures[0].error).toMatch(/^report refused: block .*#0: its workflow .* did not produce proof sha256:f{64}/);
+    expect(refused.finalizedHead).toBeNull();
+    expect(existsSync(path.join(publishedDir(), chainId, '0.json'))).toBe(false);
+    // The run it claimed to be was stopped; a retry proves the block for real.
+    await waitFor('the original run to be cancelled', async () =>
+      (await stack.cluster.client.workflow.getHandle(entry.workflowId).describe()).status.name === 'CANCELLED' ? true : undefined,
+    );
+    expect((await stack.api.request('POST', `/v1/chains/${chainId}/blocks/0/retry`)).status).toBe(202);
+    await stack.api.waitUntilFinalized(chainId, 0);
+    const published = JSON.parse(readFileSync(path.join(publishedDir(), chainId, '0.json'), 'utf8')) as { proofRef: string };
+    expect(published.proofRef).not.toBe(forged);
+    expect(published.proofRef).toBe((await stack.api.block(chainId, 0)).proof?.ref);
   });
 
   it.each(['RTX5090', 'rtx 5090', '-h100', 'a'.repeat(33), 'h100/../x'])('refuses the GPU class %j with 400', async (gpuClass) => {

@@ -121,6 +121,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const settlement: BlockSettlement = {
       ...outcome,
       workflowId: workflowInfo().workflowId,
+      runId: workflowInfo().runId,
       number: job.number,
       hash: job.hash,
       ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
@@ -293,6 +294,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const totalMs = finishedAt - startedAt;
     const criticalPathMs = root.criticalPathMs + verdict.provingMs;
     const overheadMs = Math.max(0, totalMs - criticalPathMs);
+    progress.proofRef = root.proofRef;
     setStatus('proved');
     await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs });
     if (workflowInfo().parent) {

@@ -218,6 +218,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     );
     try {
       const handle = await child;
+      book.childStarted(start.workflowId, handle.firstExecutionRunId);
       watched.add(start.workflowId);
       // A block that closes without its report (terminated, timed out, a task that fails for
       // good) fails here, visibly and retryably, instead of holding its chain forever.
@@ -242,11 +243,20 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   const publish = async (batch: PendingPublication): Promise<void> => {
     let finalized: string[];
     try {
-      await orchestration.publishProofs({ chainId: batch.chainId, proofs: batch.proofs });
+      await orchestration.publishProofs({ chainId: batch.chainId, proofs: batch.proofs, sources: batch.sources });
       finalized = book.published(Date.now());
     } catch (error) {
       // The blocks before the one refused did go out: they are finalized, the halt is at that one.
-      finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error), Date.now());
+      if (failureType(error) === FailureTypes.UnconfirmedSettlement) {
+        const refused = book.settlementRefuted(describeFailure(error), publishedBeforeFailure(error), Date.now());
+        finalized = refused.finalized;
+        // Its run may still be proving (the report came before it did): stop it, a retry proves the block again.
+        void getExternalWorkflowHandle(refused.refuted)
+          .cancel()
+          .catch(() => undefined);
+      } else {
+        finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error), Date.now());
+      }
     }
     for (const workflowId of finalized) {
       // Not awaited: the next block's finalization need not wait for this one's workflow to close.
@@ -300,9 +310,15 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
 }
 
 /** How many blocks of a failed publication batch went out before it failed (the activity says so when it knows). */
+function failureType(error: unknown): string | undefined {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
+}
+
+/** How many proofs of the batch went out before the publication stopped (a conflict or an unconfirmed report). */
 function publishedBeforeFailure(error: unknown): number {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return 0;
-  if (error.cause.type !== FailureTypes.PublicationConflict) return 0;
-  const published = (error.cause.details?.[0] as { published?: number } | undefined)?.published;
+  const type = failureType(error);
+  if (type !== FailureTypes.PublicationConflict && type !== FailureTypes.UnconfirmedSettlement) return 0;
+  const details = (error as ActivityFailure & { cause: ApplicationFailure }).cause.details;
+  const published = (details?.[0] as { published?: number } | undefined)?.published;
   return typeof published === 'number' ? published : 0;
 }

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { startDevServer } from '../../infra/temporal/dev-server';
 import { freePort } from '../../infra/processes';
 import { blockWorkflowId, directBlockWorkflowId, sequencerWorkflowId } from '../../domain/names';
+import { DEMO_PROVER_ENV } from '../../provers/registry';
 import { historyToJson } from '../support/history';
 
 /**
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   process.env.PROOFLANE_DATA_DIR = path.join(workDir, 'data');
   delete process.env.PROOFLANE_ARTIFACT_STORE;
   delete process.env.PROOFLANE_PUBLISHER;
+  // The backends of the test environment (test/support/global-setup.ts).
+  Object.assign(process.env, DEMO_PROVER_ENV);
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') })).code);
   process.env.PROOFLANE_WORKFLOW_BUNDLE = bundlePath;
