@@ -214,10 +214,13 @@ export class ChainService {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new LimiterTimeoutError('the deadline passed'));
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          controller.abort();
+          reject(new LimiterTimeoutError('the deadline passed'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     });
     const running = client.withAbortSignal(controller.signal, () => client.withDeadline(deadline, call));
     running.catch(() => undefined); // if the deadline wins the race, this rejection has no reader
@@ -247,7 +250,9 @@ export class ChainService {
   }
 
   async reorg(chainId: string, body: ReorgBody): Promise<{ cancelled: number[]; forgotten: number[] }> {
-    return this.bounded(chainId, () => this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(reorgUpdate, { args: [body] })));
+    return this.bounded(chainId, () =>
+      this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(reorgUpdate, { args: [body] })),
+    );
   }
 
   async retry(chainId: string, number: number): Promise<{ number: number; workflowId: string }> {

@@ -50,12 +50,15 @@ export class KeyedLimiter {
     this.waiting.set(key, queue);
     return new Promise<void>((resolve, reject) => {
       const timer = Number.isFinite(deadline)
-        ? setTimeout(() => {
-            const index = queue.indexOf(waiter);
-            if (index >= 0) queue.splice(index, 1);
-            if (queue.length === 0 && this.waiting.get(key) === queue) this.waiting.delete(key);
-            reject(new LimiterTimeoutError('waited for a turn past the deadline'));
-          }, Math.max(0, deadline - Date.now()))
+        ? setTimeout(
+            () => {
+              const index = queue.indexOf(waiter);
+              if (index >= 0) queue.splice(index, 1);
+              if (queue.length === 0 && this.waiting.get(key) === queue) this.waiting.delete(key);
+              reject(new LimiterTimeoutError('waited for a turn past the deadline'));
+            },
+            Math.max(0, deadline - Date.now()),
+          )
         : undefined;
       const waiter: Waiter = {
         resolve: () => {

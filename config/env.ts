@@ -58,7 +58,10 @@ export interface ConfigVariable {
 /** The variables of a schema as documentation rows, in declaration order. */
 export function describeConfig(schema: z.ZodObject<EnvShape>): ConfigVariable[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, { type?: string; enum?: string[]; default?: unknown; description?: string; minimum?: number; maximum?: number }>;
+    properties?: Record<
+      string,
+      { type?: string; enum?: string[]; default?: unknown; description?: string; minimum?: number; maximum?: number }
+    >;
   };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,

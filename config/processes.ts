@@ -18,7 +18,12 @@ const LogLevelSchema = z
   .default('INFO')
   .describe('log level of the Temporal SDK runtime and the worker');
 
-const WorkerIdentitySchema = z.string().min(1).max(200).optional().describe('worker identity shown in Temporal (default <role>@<host>:<pid>)');
+const WorkerIdentitySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .optional()
+  .describe('worker identity shown in Temporal (default <role>@<host>:<pid>)');
 
 export const ApiConfigSchema = z
   .object({
@@ -28,7 +33,10 @@ export const ApiConfigSchema = z
       "backends the cluster's workers serve, comma-separated: blocks and chains naming another get 400",
     ),
     PROOFLANE_API_PORT: envInt(1, 65_535).default(8080).describe('port of the HTTP API'),
-    PROOFLANE_API_HOST: z.string().default('0.0.0.0').describe('interface the API binds to when API keys are set (without keys: loopback only)'),
+    PROOFLANE_API_HOST: z
+      .string()
+      .default('0.0.0.0')
+      .describe('interface the API binds to when API keys are set (without keys: loopback only)'),
     PROOFLANE_API_KEYS: commaList(z.string().min(16, 'an API key needs at least 16 characters'))
       .optional()
       .describe('API keys, comma-separated; clients send Authorization: Bearer <key>. Unset: no authentication, loopback only'),
@@ -48,7 +56,9 @@ export const ApiConfigSchema = z
     PROOFLANE_DEFAULT_SLOT_SECONDS: z.coerce.number().positive().max(86_400).default(12).describe('slotSeconds of a chain before any PUT'),
     PROOFLANE_DEFAULT_MAX_AHEAD: envInt(1, MAX_AHEAD_LIMIT).default(256).describe('maxAhead of a chain before any PUT'),
     PROOFLANE_DEFAULT_GPU_CLASS: GpuClassSchema.default('h100').describe("GPU class of a chain's blocks before any PUT"),
-    PROOFLANE_DEFAULT_PROVER: ProverNameSchema.optional().describe("prover of a chain's blocks before any PUT (default: the first of PROOFLANE_PROVERS)"),
+    PROOFLANE_DEFAULT_PROVER: ProverNameSchema.optional().describe(
+      "prover of a chain's blocks before any PUT (default: the first of PROOFLANE_PROVERS)",
+    ),
     PROOFLANE_DEFAULT_SEGMENTS: envInt(1, MAX_SEGMENTS).default(8).describe("segments of a chain's blocks before any PUT"),
   })
   .superRefine((config, context) => {
@@ -82,7 +92,9 @@ export const GpuWorkerConfigSchema = z
     PROOFLANE_DRAIN_SECONDS: envInt(0, 86_400)
       .default(30)
       .describe('on SIGTERM, how long running proofs may finish before they are cancelled and retried elsewhere (--drain-seconds)'),
-    PROOFLANE_WORKER_IDENTITY: WorkerIdentitySchema.describe('worker identity shown in Temporal (--identity; default <class>@<host>:<pid>)'),
+    PROOFLANE_WORKER_IDENTITY: WorkerIdentitySchema.describe(
+      'worker identity shown in Temporal (--identity; default <class>@<host>:<pid>)',
+    ),
     PROOFLANE_LOG_LEVEL: LogLevelSchema,
   })
   .superRefine(requireCommandExecutable);

@@ -32,6 +32,12 @@ export const ProverEnvShape = {
     .describe('after SIGTERM to a cancelled `command` prover, wait this long before SIGKILL'),
   O1JS_BACKEND: z.enum(['native', 'wasm']).default('native').describe("o1js's proving backend (native is about 4.5x faster)"),
   PROOFLANE_O1JS_CACHE: z.string().optional().describe('where o1js provers keep compiled keys (default ~/.cache/prooflane/o1js)'),
+  PROOFLANE_VERIFIER_KEYS: z
+    .string()
+    .optional()
+    .describe(
+      "where the verifier (orchestration worker) reads verification keys, never writes them: a read-only place GPU workers cannot write, filled by npm run provers:setup -- --verifier-keys <dir> (unset: the provers' caches, for one machine)",
+    ),
   PROOFLANE_GROTH16_CACHE: z
     .string()
     .optional()
@@ -68,6 +74,8 @@ export interface ProverSettings {
   o1jsBackend: 'native' | 'wasm';
   o1jsCache: string;
   groth16Cache: string;
+  /** Verification keys, read only; undefined: the verifier uses the provers' caches. */
+  verifierKeys?: string;
 }
 
 export function proverSettings(env: NodeJS.ProcessEnv = process.env): ProverSettings {
@@ -87,6 +95,7 @@ export function proverSettings(env: NodeJS.ProcessEnv = process.env): ProverSett
       : {}),
     o1jsBackend: variables.O1JS_BACKEND,
     o1jsCache: path.resolve(variables.PROOFLANE_O1JS_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'o1js')),
+    ...(variables.PROOFLANE_VERIFIER_KEYS ? { verifierKeys: path.resolve(variables.PROOFLANE_VERIFIER_KEYS) } : {}),
     groth16Cache: path.resolve(variables.PROOFLANE_GROTH16_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'groth16')),
   };
 }

@@ -12,7 +12,9 @@ export const StorageEnvSchema = z.object({
   PROOFLANE_ARTIFACT_STORE: z
     .string()
     .optional()
-    .describe('URI of the artifact store (block inputs, proofs); every process of a cluster names the same (default file://<data dir>/artifacts)'),
+    .describe(
+      'URI of the artifact store (block inputs, proofs); every process of a cluster names the same (default file://<data dir>/artifacts)',
+    ),
   PROOFLANE_PUBLISHER: z
     .string()
     .optional()

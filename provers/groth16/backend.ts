@@ -13,7 +13,7 @@ import {
   type VerifyRequest,
 } from '../backend';
 import { contiguityProblem, decodeJsonProof, encodeJsonProof, whileAlive } from '../runtime';
-import { groth16Keys, type CircuitName, type Groth16Keys } from './keys';
+import { groth16Keys, groth16VerificationKeys, type CircuitName, type Groth16Keys } from './keys';
 import { genesisValue, transactionValues } from '../stand-in-block';
 import { AGGREGATION_FAN_IN, chainCommitment, stateAfter, type Transition } from './statement';
 
@@ -95,7 +95,7 @@ export class Groth16Prover implements ProverBackend {
     if (gap) throw new BadInputError(gap);
     for (const [i, child] of children.entries()) {
       const range = rangeOf(child);
-      if (!(await whileAlive(context, verifyTop(keys, child))))
+      if (!(await whileAlive(context, verifyTop({ segment: keys.segment.vkey, aggregate: keys.aggregate.vkey }, child))))
         throw new BadInputError(`child proof ${i} (segments ${range.from}-${range.to}) does not verify`);
     }
     const transitions = children.map(transitionOf);
@@ -118,7 +118,9 @@ export class Groth16Prover implements ProverBackend {
   }
 
   async verify(request: VerifyRequest, context: ProverContext): Promise<Verdict> {
-    const keys = await this.keys(context);
+    await sharedCurve();
+    // The verifier's own keys (PROOFLANE_VERIFIER_KEYS), not the provers' cache.
+    const keys = await whileAlive(context, groth16VerificationKeys(context.log));
     let root: Artifact;
     try {
       root = decodeJsonProof(request.proof, ArtifactSchema, 'block proof');
@@ -163,8 +165,10 @@ function sharedCurve(): Promise<snarkjs.Curve> {
   return curveReady;
 }
 
+type VerificationKeys = Record<CircuitName, snarkjs.VerificationKey>;
+
 /** Every proof of the tree verifies, and each aggregate's public signals match its children. */
-async function verifyTree(keys: Groth16Keys, node: Artifact): Promise<string | undefined> {
+async function verifyTree(keys: VerificationKeys, node: Artifact): Promise<string | undefined> {
   if (!(await verifyTop(keys, node))) {
     const range = rangeOf(node);
     return `the ${node.kind} proof of segments ${range.from}-${range.to} does not verify`;
@@ -189,10 +193,10 @@ async function verifyTree(keys: Groth16Keys, node: Artifact): Promise<string | u
   return undefined;
 }
 
-async function verifyTop(keys: Groth16Keys, node: Artifact): Promise<boolean> {
+async function verifyTop(keys: VerificationKeys, node: Artifact): Promise<boolean> {
   const circuit: CircuitName = node.kind;
   try {
-    return await snarkjs.groth16.verify(keys[circuit].vkey, node.publicSignals, node.proof);
+    return await snarkjs.groth16.verify(keys[circuit], node.publicSignals, node.proof);
   } catch {
     return false; // a malformed point is an invalid proof, not a crash
   }

@@ -73,6 +73,54 @@ async function prepareKeys(log: (message: string) => void): Promise<Groth16Keys>
   return keys;
 }
 
+/** Where a circuit's verification key is exported to, under a verifier-keys folder (PROOFLANE_VERIFIER_KEYS). */
+function exportedVkeyPath(verifierKeys: string, name: CircuitName): string {
+  return path.join(verifierKeys, 'groth16', `${name}-${circuitId(name)}`, 'vkey.json');
+}
+
+const verifierKeysRead = new Map<string, Promise<Record<CircuitName, VerificationKey>>>();
+
+/**
+ * The verification keys the verifier trusts. With a verifier-keys folder (PROOFLANE_VERIFIER_KEYS),
+ * only the keys exported there, never the provers' cache, which GPU workers write; without one
+ * (one machine, one user), the cache's.
+ */
+export function groth16VerificationKeys(log: (message: string) => void): Promise<Record<CircuitName, VerificationKey>> {
+  const { verifierKeys } = proverSettings();
+  if (!verifierKeys) return groth16Keys(log).then((keys) => ({ segment: keys.segment.vkey, aggregate: keys.aggregate.vkey }));
+  let read = verifierKeysRead.get(verifierKeys);
+  if (!read) {
+    read = (async () => {
+      const keys = {} as Record<CircuitName, VerificationKey>;
+      for (const name of CIRCUITS) {
+        const file = exportedVkeyPath(verifierKeys, name);
+        if (!existsSync(file))
+          throw new Error(
+            `no groth16 verification key at ${file}: export it with npm run provers:setup -- --verifier-keys ${verifierKeys}`,
+          );
+        keys[name] = JSON.parse(await readFile(file, 'utf8')) as VerificationKey;
+      }
+      return keys;
+    })();
+    read.catch(() => verifierKeysRead.delete(verifierKeys));
+    verifierKeysRead.set(verifierKeys, read);
+  }
+  return read;
+}
+
+/** Copies the verification keys of the prepared circuits into a verifier-keys folder (provers:setup). */
+export async function exportGroth16VerificationKeys(verifierKeys: string, log: (message: string) => void): Promise<string[]> {
+  const keys = await groth16Keys(log);
+  const written: string[] = [];
+  for (const name of CIRCUITS) {
+    const file = exportedVkeyPath(verifierKeys, name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(keys[name].vkey));
+    written.push(file);
+  }
+  return written;
+}
+
 /** Source of the circuit and its circomlib: a change to either means new keys. */
 function circuitId(name: CircuitName): string {
   const source = readFileSync(circuitSource(name), 'utf8');

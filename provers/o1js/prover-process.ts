@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cache, setBackend, verify, type VerificationKey } from 'o1js';
 import { proverSettings } from '../../config/provers';
-import { o1jsCacheDir, type ProverReply, type ProverRequest, type ProverStatus } from './protocol';
+import { o1jsCacheDir, o1jsExportedVkPath, VK_FILE, type ProverReply, type ProverRequest, type ProverStatus } from './protocol';
 
 /**
  * One GPU slot's o1js prover, in its own process: proving blocks the event loop for
@@ -16,12 +16,19 @@ async function main(): Promise<void> {
   if (proverSettings().o1jsBackend === 'native') setBackend('native');
   const { BlockProgram, BlockProof, Transition, genesisState, segmentTransactions, stateAfter } = await import('./program');
   mkdirSync(O1JS_CACHE_DIR, { recursive: true });
-  const vkFile = path.join(O1JS_CACHE_DIR, 'prooflane-block.vk.json');
+  const vkFile = path.join(O1JS_CACHE_DIR, VK_FILE);
   const mode = process.argv[2] === 'verify' ? 'verify' : 'prove';
+  // A verifier with its own keys folder trusts only the key exported there: the provers' cache is the GPU workers' to write.
+  const { verifierKeys } = proverSettings();
 
   let verificationKey: VerificationKey | string;
   const started = Date.now();
-  if (mode === 'verify' && existsSync(vkFile)) {
+  if (mode === 'verify' && verifierKeys) {
+    const exported = o1jsExportedVkPath(verifierKeys);
+    if (!existsSync(exported))
+      throw new Error(`no o1js verification key at ${exported}: export it with npm run provers:setup -- --verifier-keys ${verifierKeys}`);
+    verificationKey = (JSON.parse(readFileSync(exported, 'utf8')) as { data: string }).data;
+  } else if (mode === 'verify' && existsSync(vkFile)) {
     // A verifier needs only the verification key, not the proving keys.
     verificationKey = (JSON.parse(readFileSync(vkFile, 'utf8')) as { data: string }).data;
   } else {
