@@ -40,9 +40,12 @@ async function confirmProof(
     if (error instanceof WorkflowNotFoundError) return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} does not exist`;
     throw error; // Temporal unreachable: retried
   }
-  if (progress.proofRef !== proof.proofRef)
-    return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} did not produce proof ${proof.proofRef} (it is ${progress.status}${progress.proofRef ? ` with ${progress.proofRef}` : ''}): the report was forged or stale`;
-  return undefined;
+  if (progress.proofRef === proof.proofRef) return undefined;
+  // A run that says it proved but names no proof is answered by a worker of an earlier build
+  // (a rolling deploy): not a refusal, the activity is retried until a current worker answers.
+  if (progress.proofRef === undefined && (progress.status === 'proved' || progress.status === 'finalized'))
+    throw ApplicationFailure.retryable(`block ${chainId}#${proof.number}: its workflow's worker cannot confirm the proof yet`);
+  return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} did not produce proof ${proof.proofRef} (it is ${progress.status}${progress.proofRef ? ` with ${progress.proofRef}` : ''}): the report was forged or stale`;
 }
 
 /** Light work: runs on the orchestration worker beside the workflows. */

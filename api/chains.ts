@@ -87,7 +87,7 @@ export interface ChainServiceOptions {
   reconcileEveryMs?: number;
   /** Deadline of each request's Temporal calls, waiting for a turn included (default 10 s). */
   temporalTimeoutMs?: number;
-  /** Requests to one chain that may wait for a turn beyond the 8 running (default 64). */
+  /** Requests to one chain that may wait for a turn beyond the 8 running (default 512). */
   maxWaitingPerChain?: number;
 }
 
@@ -101,28 +101,45 @@ export class ChainService {
 
   constructor(private readonly options: ChainServiceOptions) {
     this.timeoutMs = options.temporalTimeoutMs ?? 10_000;
-    this.callsPerChain = new KeyedLimiter(CALLS_PER_CHAIN, options.maxWaitingPerChain ?? 64);
+    this.callsPerChain = new KeyedLimiter(CALLS_PER_CHAIN, options.maxWaitingPerChain ?? 512);
   }
 
   async submitBlock(chainId: string, submission: BlockSubmission): Promise<SubmitResult> {
-    // The input is stored before the chain hears of the block; only its reference enters Temporal.
-    const { input, ...block } = submission;
-    const inputRef = await putBlockInput(this.options.inputs, input);
-    const admission = { ...block, ...(inputRef !== undefined ? { inputRef } : {}) };
-    return this.bounded(chainId, () =>
-      this.withStart(chainId, (startWorkflowOperation) =>
+    return this.bounded(chainId, async () => {
+      // The input is stored before the chain hears of the block (in the request's turn and
+      // deadline: a busy chain stores nothing); only its reference enters Temporal.
+      const { input, ...block } = submission;
+      const inputRef = await putBlockInput(this.options.inputs, input);
+      const admission = { ...block, ...(inputRef !== undefined ? { inputRef } : {}) };
+      return this.withStart(chainId, (startWorkflowOperation) =>
         this.options.client.workflow.executeUpdateWithStart(submitBlockUpdate, { args: [admission], startWorkflowOperation }),
-      ),
-    );
+      );
+    });
   }
 
   /** Resolves when Temporal answers within the deadline (the API's readiness). */
-  async ready(): Promise<void> {
+  /**
+   * Resolves when Temporal answers for this API's namespace within 5 s (the API's readiness): the
+   * namespace, its credentials and the server all in one call. Probes arriving together share
+   * one call; why it failed goes to the log, not to the unauthenticated prober.
+   */
+  ready(): Promise<void> {
+    this.readiness ??= this.checkReadiness().finally(() => {
+      this.readiness = undefined;
+    });
+    return this.readiness;
+  }
+
+  private readiness: Promise<void> | undefined;
+
+  private async checkReadiness(): Promise<void> {
+    const { client, settings } = this.options;
     const deadline = Date.now() + Math.min(this.timeoutMs, 5_000);
     try {
-      await this.withinDeadline(deadline, () => this.options.client.workflowService.getSystemInfo({}));
+      await this.withinDeadline(deadline, () => client.workflowService.describeNamespace({ namespace: settings.namespace }));
     } catch (error) {
-      throw new ChainUnavailable(`Temporal at ${this.options.settings.address} does not answer: ${describeError(error)}`, 5);
+      console.error(`api: Temporal is not ready for namespace ${settings.namespace}: ${describeError(error)}`);
+      throw new ChainUnavailable('Temporal does not answer for this namespace', 5);
     }
   }
 
@@ -141,7 +158,7 @@ export class ChainService {
         throw new ChainBusy(`chain ${chainId} has too many requests waiting (${error.message}); retry later`, retryAfter);
       if (error instanceof LimiterTimeoutError || Date.now() >= deadline || isUnreachable(error)) {
         throw new ChainUnavailable(
-          `chain ${chainId} did not answer within ${this.timeoutMs} ms (its sequencer's worker or the Temporal server may be down); ` +
+          `chain ${chainId} did not answer within ${this.timeoutMs} ms (its sequencer's worker, the Temporal server or the artifact store may be down); ` +
             'the request may still be applied: sending it again is safe',
           retryAfter,
         );

@@ -1,5 +1,5 @@
 import type { BlockSubmission, ChainConfigBody } from '../domain/chain';
-import type { BlockView, ChainView, RetryAccepted, SubmittedBlock } from './schemas';
+import type { BlockView, ChainView, ErrorBody, RetryAccepted, SubmittedBlock } from './schemas';
 
 /** A response of the prooflane API: its status and its parsed JSON body (text when it is not JSON, e.g. /metrics). */
 export interface ApiResponse<T = unknown> {
@@ -48,11 +48,22 @@ export class ProoflaneClient {
     return this.expect(200, `PUT chain ${chainId}`, this.request('PUT', `/v1/chains/${chainId}`, config)) as Promise<ChainView>;
   }
 
-  /** Submits a block and answers its workflow id; `accepted` is false for an identical resubmission (200). */
-  async submitBlock(chainId: string, block: BlockSubmission): Promise<{ workflowId: string; accepted: boolean }> {
-    const response = await this.request('POST', `/v1/chains/${chainId}/blocks`, block);
-    if (response.status !== 202 && response.status !== 200) throw new ApiCallError(`POST block ${chainId}#${block.number}`, response);
-    return { workflowId: (response.body as SubmittedBlock).workflowId, accepted: response.status === 202 };
+  /**
+   * Submits a block and answers its workflow id; `accepted` is false for an identical resubmission
+   * (200). `429 busy` and `503 unavailable` are sent again after their Retry-After (a submission
+   * is idempotent), at most `attempts` times in all.
+   */
+  async submitBlock(chainId: string, block: BlockSubmission, attempts = 5): Promise<{ workflowId: string; accepted: boolean }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await this.request('POST', `/v1/chains/${chainId}/blocks`, block);
+      if (response.status === 202 || response.status === 200)
+        return { workflowId: (response.body as SubmittedBlock).workflowId, accepted: response.status === 202 };
+      const code = (response.body as ErrorBody | undefined)?.error?.code;
+      if (attempt >= attempts || !(code === 'busy' || code === 'unavailable'))
+        throw new ApiCallError(`POST block ${chainId}#${block.number}`, response);
+      const retryAfterSeconds = Number(response.headers['retry-after'] ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Number.isFinite(retryAfterSeconds) ? retryAfterSeconds : 1, 30) * 1_000));
+    }
   }
 
   async chain(chainId: string): Promise<ChainView> {
@@ -77,7 +88,11 @@ export class ProoflaneClient {
     return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/blocks/${number}/retry`)) as Promise<RetryAccepted>;
   }
 
-  /** Polls the chain view until `ready` holds and returns that view; `pollMs` keeps the polling cheap for the system under test. */
+  /**
+   * Polls the chain view until `ready` holds and returns that view; `pollMs` keeps the polling
+   * cheap for the system under test. A `503 unavailable` (the chain or Temporal did not answer in
+   * time, e.g. just after a restart) is polled through, as its Retry-After invites.
+   */
   async waitForChain(
     chainId: string,
     what: string,
@@ -87,8 +102,11 @@ export class ProoflaneClient {
   ): Promise<ChainView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const view = await this.chain(chainId);
-      if (ready(view)) return view;
+      const response = await this.request('GET', `/v1/chains/${chainId}`);
+      const unavailable = response.status === 503 && (response.body as ErrorBody | undefined)?.error?.code === 'unavailable';
+      if (!unavailable && response.status !== 200) throw new ApiCallError(`GET chain ${chainId}`, response);
+      const view = unavailable ? undefined : (response.body as ChainView);
+      if (view && ready(view)) return view;
       if (Date.now() > deadline) throw new Error(`chain ${chainId}: timed out waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }

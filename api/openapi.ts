@@ -44,8 +44,8 @@ const errors = (...statuses: number[]) =>
           409: 'refused by the chain: the code says why (conflict, below_start, already_finalized, hash_conflict, start_fixed)',
           413: 'body too large',
           415: 'body is not JSON',
-          429: 'beyond the chain window (beyond_window): retry after the Retry-After header',
-          503: 'the chain is stopped (chain_stopped): recover it first',
+          429: 'beyond the chain window (beyond_window), or too many requests wait for the chain (busy): retry after the Retry-After header',
+          503: 'the chain is stopped (chain_stopped): recover it first; or the chain or Temporal did not answer in time (unavailable): the request may still be applied, send it again after the Retry-After header',
         }[status] ?? 'error',
       ),
     ]),
@@ -70,12 +70,12 @@ export function buildOpenApiDocument(): Schema {
           summary: 'Configure a chain (created if new)',
           parameters: [chainId],
           requestBody: body('ChainConfig'),
-          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 409, 413, 415, 503) },
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 409, 413, 415, 429, 503) },
         },
         get: {
           summary: 'The chain view',
           parameters: [chainId],
-          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) },
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404, 429, 503) },
         },
       },
       '/v1/chains/{chainId}/blocks': {
@@ -94,7 +94,7 @@ export function buildOpenApiDocument(): Schema {
         get: {
           summary: 'The block view',
           parameters: [chainId, number],
-          responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404) },
+          responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404, 429, 503) },
         },
       },
       '/v1/chains/{chainId}/reorg': {
@@ -102,38 +102,45 @@ export function buildOpenApiDocument(): Schema {
           summary: 'Cancel and forget blocks from a number on',
           parameters: [chainId],
           requestBody: body('Reorg'),
-          responses: { 202: json('ReorgAccepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415, 503) },
+          responses: { 202: json('ReorgAccepted', 'blocks cancelled and forgotten'), ...errors(400, 401, 404, 409, 413, 415, 429, 503) },
         },
       },
       '/v1/chains/{chainId}/blocks/{number}/retry': {
         post: {
           summary: 'Prove a failed block again',
           parameters: [chainId, number],
-          responses: { 202: json('RetryAccepted', 'retry started as a new incarnation'), ...errors(400, 401, 404, 409, 503) },
+          responses: { 202: json('RetryAccepted', 'retry started as a new incarnation'), ...errors(400, 401, 404, 409, 429, 503) },
         },
       },
       '/v1/chains/{chainId}/recover': {
         post: {
           summary: 'Recover a chain whose sequencer closed: a new sequencer from the publication records',
           parameters: [chainId],
-          responses: { 200: json('ChainView', 'the recovered chain view'), ...errors(400, 401, 404, 409) },
+          responses: { 200: json('ChainView', 'the recovered chain view'), ...errors(400, 401, 404, 409, 429, 503) },
         },
       },
       '/v1/chains/{chainId}/pause': {
         post: {
           summary: 'Stop starting new blocks',
           parameters: [chainId],
-          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) },
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404, 429, 503) },
         },
       },
       '/v1/chains/{chainId}/resume': {
         post: {
           summary: 'Start new blocks again',
           parameters: [chainId],
-          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404) },
+          responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404, 429, 503) },
         },
       },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'alive' } } } },
+      '/healthz': { get: { summary: 'Liveness: the process runs', security: [], responses: { 200: { description: 'alive' } } } },
+      '/readyz': {
+        get: {
+          summary: "Readiness: Temporal answers for the API's namespace",
+          security: [],
+          responses: { 200: { description: 'ready' }, ...errors(503) },
+        },
+      },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics',

@@ -14,9 +14,11 @@ import { TemporalEnvSchema } from './temporal';
  */
 
 const LogLevelSchema = z
-  .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])
-  .default('INFO')
-  .describe('log level of the Temporal SDK runtime and the worker');
+  .string()
+  .transform((level) => level.toUpperCase())
+  .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']))
+  .prefault('INFO')
+  .describe('log level of the Temporal SDK runtime and the worker: TRACE, DEBUG, INFO, WARN or ERROR (any case)');
 
 const WorkerIdentitySchema = z
   .string()
@@ -47,10 +49,12 @@ export const ApiConfigSchema = z
       .describe('largest accepted request body'),
     PROOFLANE_API_TEMPORAL_TIMEOUT_MS: envInt(100, 300_000)
       .default(10_000)
-      .describe('deadline of each request to Temporal; past it the client gets 503 with Retry-After'),
+      .describe(
+        "one deadline per request for everything it waits on (its turn, the input's store, Temporal); past it 503 with Retry-After",
+      ),
     PROOFLANE_API_MAX_WAITING_PER_CHAIN: envInt(0, 100_000)
-      .default(64)
-      .describe('requests to one chain that may wait for a turn (8 run at once); more get 429'),
+      .default(512)
+      .describe('requests to one chain that may wait for a turn (8 run at once; a chain holds at most 512 blocks ahead); more get 429'),
     PROOFLANE_DEFAULT_MODE: ChainModeSchema.default('pipelined').describe('mode of a chain that receives blocks before any PUT'),
     PROOFLANE_DEFAULT_MAX_IN_FLIGHT: envInt(1, 256).default(4).describe('maxInFlight of a chain before any PUT'),
     PROOFLANE_DEFAULT_SLOT_SECONDS: z.coerce.number().positive().max(86_400).default(12).describe('slotSeconds of a chain before any PUT'),
@@ -105,7 +109,7 @@ export const DemoConfigSchema = z.object({
   PROOFLANE_DEMO_GPU_CLASS: GpuClassSchema.default('h100').describe('GPU class of the demo node'),
   PROOFLANE_API_PORT: envInt(1, 65_535).default(8080).describe('port of the HTTP API'),
   TEMPORAL_DB_FILE: z.string().optional().describe("the dev server's SQLite file (default data/temporal/prooflane.db)"),
-  PROOFLANE_LOG_LEVEL: LogLevelSchema.default('WARN'),
+  PROOFLANE_LOG_LEVEL: LogLevelSchema.prefault('WARN'),
 });
 
 export const DevServerConfigSchema = z.object({

@@ -30,6 +30,10 @@ export const ProverEnvShape = {
   PROOFLANE_COMMAND_KILL_GRACE_MS: envInt(0, 600_000)
     .default(2_000)
     .describe('after SIGTERM to a cancelled `command` prover, wait this long before SIGKILL'),
+  PROOFLANE_EXAMPLE_STATE_DIR: z
+    .string()
+    .optional()
+    .describe("the example `command` prover's folder for its pid and witness files, named after the block (demo and tests only)"),
   O1JS_BACKEND: z.enum(['native', 'wasm']).default('native').describe("o1js's proving backend (native is about 4.5x faster)"),
   PROOFLANE_O1JS_CACHE: z.string().optional().describe('where o1js provers keep compiled keys (default ~/.cache/prooflane/o1js)'),
   PROOFLANE_VERIFIER_KEYS: z

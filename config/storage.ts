@@ -10,13 +10,13 @@ export const StorageEnvSchema = z.object({
     .optional()
     .describe("local state: the dev server's SQLite file, file-backed stores by default (default ./data, git-ignored)"),
   PROOFLANE_ARTIFACT_STORE: z
-    .string()
+    .url('must be a URI such as file:///data/artifacts')
     .optional()
     .describe(
       'URI of the artifact store (block inputs, proofs); every process of a cluster names the same (default file://<data dir>/artifacts)',
     ),
   PROOFLANE_PUBLISHER: z
-    .string()
+    .url('must be a URI such as file:///data/published')
     .optional()
     .describe('URI of the proof publisher, where finalized proofs are published (default file://<data dir>/published)'),
 });

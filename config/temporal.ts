@@ -1,7 +1,8 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { z } from 'zod';
-import { loadConfig } from './env';
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig } from './env';
 
 const DEFAULT_ADDRESS = '127.0.0.1:7233';
 
@@ -14,7 +15,7 @@ const DEFAULT_ADDRESS = '127.0.0.1:7233';
 export const TemporalEnvSchema = z.object({
   TEMPORAL_ADDRESS: z
     .string()
-    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be host:port (an IPv6 host in brackets)')
     .optional()
     .describe(`Temporal frontend host:port (else the profile's, else ${DEFAULT_ADDRESS})`),
   TEMPORAL_NAMESPACE: z.string().min(1).optional().describe("Temporal namespace (else the profile's, else default)"),
@@ -26,6 +27,13 @@ export const TemporalEnvSchema = z.object({
   TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional().describe('client certificate for mTLS (PEM)'),
   TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional().describe("client certificate's private key for mTLS (PEM)"),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional().describe('server name to verify the frontend certificate against'),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().optional().describe('the CA certificate itself (PEM), instead of its path'),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: z.string().optional().describe('the client certificate itself (PEM), instead of its path'),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: z.string().optional().describe("the client certificate's private key itself (PEM), instead of its path"),
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe("don't verify the frontend certificate's host name"),
   TEMPORAL_UI_URL: z
     .url()
     .default('http://127.0.0.1:8233')
@@ -45,12 +53,27 @@ export interface TemporalSettings {
 /** The Temporal connection of this process, from its environment (and profile file, if any). */
 export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
   const variables = loadConfig('Temporal connection', TemporalEnvSchema, env);
-  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars });
-  const address = connectionOptions.address ?? DEFAULT_ADDRESS;
+  // envconfig sees what the schema saw: trimmed values, empty ones unset (an empty TEMPORAL_TLS must not mean "off").
+  const overrideEnvVars: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value.trim() !== '') overrideEnvVars[name] = value.trim();
+  if (variables.TEMPORAL_CONFIG_FILE && !existsSync(variables.TEMPORAL_CONFIG_FILE))
+    throw new ConfigError(
+      `Temporal connection: invalid configuration\n  TEMPORAL_CONFIG_FILE=${JSON.stringify(variables.TEMPORAL_CONFIG_FILE)}: no such file`,
+    );
+  let connect: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    connect = loadClientConnectConfig({ overrideEnvVars });
+  } catch (error) {
+    // A certificate file that is not there, a profile that does not exist, a config file that is not TOML.
+    throw new ConfigError(
+      `Temporal connection: invalid configuration (TEMPORAL_* variables, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)\n  ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const { connectionOptions, namespace } = connect;
+  const address = connectionOptions.address || DEFAULT_ADDRESS;
   return {
     address,
-    namespace: namespace ?? 'default',
+    namespace: namespace || 'default',
     uiUrl: variables.TEMPORAL_UI_URL,
     connection: { ...connectionOptions, address },
   };

@@ -13,12 +13,16 @@ const REAPER_SCRIPT = path.join(__dirname, 'reaper.mjs');
  */
 export class ProcessReaper {
   private reaper?: ChildProcess;
+  /** The live groups: a reaper started again (the last one died) is told all of them. */
+  private readonly groups = new Set<number>();
 
   track(pgid: number): void {
+    this.groups.add(pgid);
     this.send(`+${pgid}`);
   }
 
   untrack(pgid: number): void {
+    this.groups.delete(pgid);
     this.send(`-${pgid}`);
   }
 
@@ -29,6 +33,12 @@ export class ProcessReaper {
 
   private start(): ChildProcess {
     if (this.reaper && this.reaper.exitCode === null && this.reaper.signalCode === null) return this.reaper;
+    const reaper = this.spawnReaper();
+    for (const pgid of this.groups) reaper.stdin?.write(`+${pgid}\n`);
+    return reaper;
+  }
+
+  private spawnReaper(): ChildProcess {
     // Its own session: a Ctrl-C to the worker's terminal must not kill the reaper before the provers.
     const reaper = spawn(process.execPath, [REAPER_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     reaper.on('error', () => undefined);

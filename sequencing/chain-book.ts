@@ -369,10 +369,14 @@ export class ChainBook {
   }
 
   /** A block workflow's report; a stale one (an earlier incarnation, a forgotten block) changes nothing. */
-  /** The sequencer started `workflowId` as run `runId`: only that run's report and proof count. */
+  /**
+   * The sequencer started `workflowId` as run `runId`: only that run's report and proof count.
+   * Its report may be handled first (a signal and the start in one workflow task): the run is
+   * recorded for a proved block too, so its publication is confirmed by that very run.
+   */
   childStarted(workflowId: string, runId: string): void {
     const entry = this.runningEntry(workflowId);
-    if (entry && entry.status === 'proving') entry.runId = runId;
+    if (entry && (entry.status === 'proving' || entry.status === 'proved')) entry.runId = runId;
   }
 
   settle(settlement: BlockSettlement, now: number): boolean {

@@ -169,6 +169,7 @@ describe('the OpenAPI document', () => {
         'POST /v1/chains/{chainId}/pause',
         'POST /v1/chains/{chainId}/resume',
         'GET /healthz',
+        'GET /readyz',
         'GET /metrics',
         'GET /openapi.json',
       ].sort(),

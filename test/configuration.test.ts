@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readme, readmeWithConfiguration } from '../config/document';
 import { ConfigError, loadConfig } from '../config/env';
@@ -9,6 +11,9 @@ import { spawnTsProcess } from '../infra/processes';
 import { createProverRegistry } from '../provers/registry';
 
 const REPO = path.resolve(__dirname, '..');
+/** A Temporal client config file without profiles, so a developer's own cannot leak into these cases. */
+const NO_PROFILES = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-config-')), 'temporal.toml');
+writeFileSync(NO_PROFILES, '[profile.default]\n');
 
 /** Runs one of our processes with `env` and answers how it ended and what it wrote to stderr. */
 async function runProcess(script: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number | null; stderr: string }> {
@@ -65,16 +70,34 @@ describe('configuration: one schema per process, bad values stop it with the var
       TEMPORAL_NAMESPACE: 'rollup-a',
       TEMPORAL_API_KEY: 'secret-key',
       TEMPORAL_TLS_SERVER_NAME: 'frontend.temporal.internal',
-      TEMPORAL_CONFIG_FILE: path.join(REPO, 'no-such-temporal.toml'),
+      TEMPORAL_CONFIG_FILE: NO_PROFILES,
     });
     expect(settings.address).toBe('temporal.internal:7233');
     expect(settings.namespace).toBe('rollup-a');
     expect(settings.connection.apiKey).toBe('secret-key');
     expect(settings.connection.tls).toMatchObject({ serverNameOverride: 'frontend.temporal.internal' });
-    expect(temporalSettings({ TEMPORAL_CONFIG_FILE: path.join(REPO, 'no-such-temporal.toml') }).connection).toMatchObject({
+    expect(temporalSettings({ TEMPORAL_CONFIG_FILE: NO_PROFILES }).connection).toMatchObject({
       address: '127.0.0.1:7233',
     });
     expect(() => temporalSettings({ TEMPORAL_ADDRESS: 'no port' })).toThrow(/TEMPORAL_ADDRESS="no port": must be host:port/);
+    expect(temporalSettings({ TEMPORAL_ADDRESS: '[::1]:7233', TEMPORAL_CONFIG_FILE: NO_PROFILES }).address).toBe('[::1]:7233');
+  });
+
+  it('stops on a Temporal configuration it cannot use, and never reads an empty TEMPORAL_TLS as "off"', () => {
+    expect(() => temporalSettings({ TEMPORAL_CONFIG_FILE: path.join(REPO, 'no-such.toml') })).toThrow(
+      /TEMPORAL_CONFIG_FILE=".*no-such.toml": no such file/,
+    );
+    expect(() =>
+      temporalSettings({ TEMPORAL_CONFIG_FILE: NO_PROFILES, TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(REPO, 'no-such-ca.pem') }),
+    ).toThrow(ConfigError);
+    const withKey = temporalSettings({ TEMPORAL_CONFIG_FILE: NO_PROFILES, TEMPORAL_API_KEY: 'secret-key', TEMPORAL_TLS: ' ' });
+    expect(withKey.connection.tls).toBe(true);
+  });
+
+  it('reads log levels in any case', () => {
+    const config = loadConfig('gpu-worker', GpuWorkerConfigSchema, { PROOFLANE_GPU_CLASS: 'b200', PROOFLANE_LOG_LEVEL: 'warn' });
+    expect(config.PROOFLANE_LOG_LEVEL).toBe('WARN');
+    expect(loadConfig('gpu-worker', GpuWorkerConfigSchema, { PROOFLANE_GPU_CLASS: 'b200' }).PROOFLANE_LOG_LEVEL).toBe('INFO');
   });
 
   it.each([

@@ -118,7 +118,8 @@ async function main(): Promise<void> {
       provers: { type: 'string' },
     },
   });
-  // Flags win over the environment; both are validated by one schema.
+  // Flags win over the environment: they are written into it, so every part of this process (and
+  // the prover processes it starts) reads one configuration, validated here by one schema.
   const flags = {
     PROOFLANE_GPU_CLASS: values['gpu-class'],
     PROOFLANE_GPUS: values.gpus,
@@ -126,7 +127,8 @@ async function main(): Promise<void> {
     PROOFLANE_DRAIN_SECONDS: values['drain-seconds'],
     PROOFLANE_PROVERS: values.provers,
   };
-  const env = { ...process.env, ...Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) };
+  for (const [name, value] of Object.entries(flags)) if (value !== undefined) process.env[name] = value;
+  const env = process.env;
   const config = loadConfig('gpu-worker', GpuWorkerConfigSchema, env);
   const gpus = config.PROOFLANE_GPUS ?? detectGpuCount();
   if (gpus === undefined) throw new ConfigError('gpu-worker: no GPUs detected (nvidia-smi not found): pass --gpus N or set PROOFLANE_GPUS');

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServer, type DevServerOptions } from '../infra/temporal/dev-server';
@@ -73,6 +73,8 @@ export class LocalSystem {
 
   get env(): NodeJS.ProcessEnv {
     return {
+      // This system's own dev server, whatever profile a developer's Temporal config file holds.
+      TEMPORAL_CONFIG_FILE: this.emptyTemporalConfig(),
       TEMPORAL_ADDRESS: this.server.address,
       TEMPORAL_NAMESPACE: this.server.namespace,
       ...(this.server.uiUrl ? { TEMPORAL_UI_URL: this.server.uiUrl } : {}),
@@ -85,6 +87,15 @@ export class LocalSystem {
       ...DEMO_PROVER_ENV,
       ...this.options.env,
     };
+  }
+
+  private emptyTemporalConfig(): string {
+    const file = path.join(this.options.dataDir, 'temporal-client.toml');
+    if (!existsSync(file)) {
+      mkdirSync(this.options.dataDir, { recursive: true });
+      writeFileSync(file, '# this system connects to its own dev server: an empty profile\n[profile.default]\n');
+    }
+    return file;
   }
 
   /** The running processes of the system by role, e.g. for CPU accounting in the benchmark. */

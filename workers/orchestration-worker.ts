@@ -1,11 +1,11 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration';
-import { loadConfig, runMain } from '../config/env';
+import { ConfigError, loadConfig, runMain } from '../config/env';
 import { OrchestrationWorkerConfigSchema } from '../config/processes';
 import { proverSettings } from '../config/provers';
 import { storageSettings } from '../config/storage';
 import { temporalSettings } from '../config/temporal';
-import { ORCHESTRATION_TASK_QUEUE } from '../domain/names';
+import { ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTE_CLI_TYPES } from '../domain/names';
 import { createProverRegistry, type ProverRegistry } from '../provers/registry';
 import { createProofPublisher } from '../publishing/factory';
 import { createArtifactStore } from '../storage/factory';
@@ -50,6 +50,29 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
   });
 }
 
+/**
+ * Stops the worker at start when the namespace lacks one of prooflane's search attributes:
+ * without it every block start would be refused and each chain would stall. Servers that do
+ * not let this client list them (a managed service's permissions) are trusted to have them.
+ */
+async function requireSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
+  let registered: Record<string, unknown>;
+  try {
+    registered = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } catch (error) {
+    console.warn(`orchestration worker: cannot list the search attributes of ${namespace} (${(error as Error).message}); not checked`);
+    return;
+  }
+  const missing = Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES).filter(([name]) => !(name in registered));
+  if (missing.length === 0) return;
+  const commands = missing.map(
+    ([name, type]) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`,
+  );
+  throw new ConfigError(
+    `orchestration-worker: namespace ${namespace} lacks the search attributes ${missing.map(([name]) => name).join(', ')}; create them first:\n  ${commands.join('\n  ')}`,
+  );
+}
+
 async function main(): Promise<void> {
   const config = loadConfig('orchestration-worker', OrchestrationWorkerConfigSchema);
   installRuntime(config.PROOFLANE_LOG_LEVEL);
@@ -59,6 +82,7 @@ async function main(): Promise<void> {
   try {
     const connection = await NativeConnection.connect(settings.connection);
     try {
+      await requireSearchAttributes(connection, settings.namespace);
       const worker = await createOrchestrationWorker({
         provers,
         connection,

@@ -251,9 +251,13 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
         const refused = book.settlementRefuted(describeFailure(error), publishedBeforeFailure(error), Date.now());
         finalized = refused.finalized;
         // Its run may still be proving (the report came before it did): stop it, a retry proves the block again.
+        notificationsPending += 1;
         void getExternalWorkflowHandle(refused.refuted)
           .cancel()
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => {
+            notificationsPending -= 1;
+          });
       } else {
         finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error), Date.now());
       }

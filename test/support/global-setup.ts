@@ -30,6 +30,10 @@ export default async function globalSetup(): Promise<void> {
   delete process.env.PROOFLANE_ARTIFACT_STORE;
   delete process.env.PROOFLANE_PUBLISHER;
   process.env.PROOFLANE_LOG_LEVEL = process.env.PROOFLANE_LOG_LEVEL ?? 'ERROR';
+  // The test server, whatever profile a developer's Temporal client config file holds.
+  process.env.TEMPORAL_CONFIG_FILE = path.join(workDir, 'temporal-client.toml');
+  writeFileSync(process.env.TEMPORAL_CONFIG_FILE, '# the tests connect to their own dev server: an empty profile\n[profile.default]\n');
+  for (const name of Object.keys(process.env)) if (/^TEMPORAL_(API_KEY|TLS|PROFILE|GRPC_META_)/.test(name)) delete process.env[name];
   // Every backend, the example prover behind `command`, as the demo serves them; its files in the work folder.
   Object.assign(process.env, DEMO_PROVER_ENV);
   process.env.PROOFLANE_EXAMPLE_STATE_DIR = path.join(workDir, 'example-prover');
