@@ -21,13 +21,22 @@ describe('trust boundary: API clients and the workers', () => {
     api: {},
   });
 
+  /** A new chain that starts at 0 with these block defaults, with its block 0 submitted (202). */
+  async function chainWithBlock0(prefix: string, defaults: Record<string, unknown>, input: Record<string, unknown>): Promise<string> {
+    const chainId = uniqueChain(prefix);
+    expect((await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0, defaults })).status).toBe(200);
+    expect((await stack.api.submit(chainId, 0, { input })).status).toBe(202);
+    return chainId;
+  }
+
   it('no input field makes a prover write or probe a path the client chose, in plan or prove', async () => {
     const target = path.join(mkdtempSync(path.join(tmpdir(), 'prooflane-target-')), 'chosen-by-a-client');
-    const chainId = uniqueChain('paths');
-    await stack.api.configure(chainId, { mode: 'pipelined', startNumber: 0, defaults: { gpuClass: 'l4', prover: 'command', segments: 2 } });
     // The knobs an earlier example prover obeyed: write a pid to a path, fail unless a path exists.
-    const submitted = await stack.api.submit(chainId, 0, { input: { example: { pidFile: target, requireFile: target } } });
-    expect(submitted.status).toBe(202);
+    const chainId = await chainWithBlock0(
+      'paths',
+      { gpuClass: 'l4', prover: 'command', segments: 2 },
+      { example: { pidFile: target, requireFile: target } },
+    );
     // Planning ran the example prover on the orchestration worker, proving on the GPU pool.
     const finalized = await stack.api.waitUntilFinalized(chainId, 0);
     expect(finalized.finalizedHead).toBe(0);
@@ -58,13 +67,11 @@ describe('trust boundary: API clients and the workers', () => {
   });
 
   it('proves a block on an operator-named GPU class, whose name reaches task queues and search attributes', async () => {
-    const chainId = uniqueChain('rtx');
-    await stack.api.configure(chainId, {
-      mode: 'pipelined',
-      startNumber: 0,
-      defaults: { gpuClass: 'rtx5090', prover: 'simulated', segments: 3 },
-    });
-    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 20, aggregateMs: 5 } } });
+    const chainId = await chainWithBlock0(
+      'rtx',
+      { gpuClass: 'rtx5090', prover: 'simulated', segments: 3 },
+      { simulate: { segmentMs: 20, aggregateMs: 5 } },
+    );
     await stack.api.waitUntilFinalized(chainId, 0);
     const { workflowId } = await stack.api.block(chainId, 0);
     const handle = stack.cluster.client.workflow.getHandle(workflowId);
@@ -74,13 +81,11 @@ describe('trust boundary: API clients and the workers', () => {
   });
 
   it("never publishes a proof the block's own workflow did not produce: a forged report fails the block, a retry proves it", async () => {
-    const chainId = uniqueChain('forged');
-    await stack.api.configure(chainId, {
-      mode: 'pipelined',
-      startNumber: 0,
-      defaults: { gpuClass: 'l4', prover: 'simulated', segments: 1 },
-    });
-    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 4_000, aggregateMs: 5 } } });
+    const chainId = await chainWithBlock0(
+      'forged',
+      { gpuClass: 'l4', prover: 'simulated', segments: 1 },
+      { simulate: { segmentMs: 4_000, aggregateMs: 5 } },
+    );
     const sequencer = stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId));
     const entry = await waitFor('block 0 to be proving', async () => {
       const current = await sequencer.query(blockEntryQuery, 0);
