@@ -59,8 +59,9 @@ export function createOrchestrationActivities(deps: {
     async publishProofs(batch: PublishProofsInput): Promise<PublishReceipt[]> {
       const receipts: PublishReceipt[] = [];
       // Asked of every block's run at once; published in order up to the first one unconfirmed.
-      const confirmations = batch.sources
-        ? await Promise.all(batch.proofs.map((proof, index) => confirmProof(batch.chainId, proof, batch.sources![index])))
+      const { sources } = batch;
+      const confirmations = sources
+        ? await Promise.all(batch.proofs.map((proof, index) => confirmProof(batch.chainId, proof, sources[index])))
         : batch.proofs.map(() => undefined);
       for (const [index, proof] of batch.proofs.entries()) {
         const refusal = confirmations[index];

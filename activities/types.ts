@@ -54,7 +54,6 @@ export interface GpuActivities {
   aggregateProofs(task: AggregateProofsInput): Promise<WorkReceipt>;
 }
 
-/** Light work, on the orchestration worker beside the workflows (`./orchestration.ts`). */
 /** The workflow run whose report put a proof in a publication batch. */
 export interface ProofSource {
   workflowId: string;
@@ -67,6 +66,7 @@ export interface PublishProofsInput extends PublicationBatch {
   sources?: ProofSource[];
 }
 
+/** Light work, on the orchestration worker beside the workflows (`./orchestration.ts`). */
 export interface OrchestrationActivities {
   /**
    * Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { z } from 'zod';
 import type { ProverName } from '../domain/block';
 import { FailureTypes, type RejectionType } from '../domain/failures';
-import { ChainBusy, ChainRejection, ChainUnavailable, type ChainService } from './chains';
+import { ChainRejection, RetryLater, type ChainService } from './chains';
 import { ApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import {
@@ -23,7 +23,7 @@ export interface ApiOptions {
   chains: ChainService;
   /** The backends the cluster's workers serve: blocks and chain defaults naming another are refused (400). */
   servedProvers: readonly ProverName[];
-  /** When non-empty, every route but /healthz needs `Authorization: Bearer <key>`. */
+  /** When non-empty, every route but /healthz and /readyz needs `Authorization: Bearer <key>`. */
   apiKeys?: string[];
   /** Largest accepted JSON body (express/body-parser syntax). */
   bodyLimit?: string;
@@ -204,13 +204,9 @@ export function createApp(options: ApiOptions): express.Express {
   // Every failure ends here: client mistakes get their 4xx, only our own faults a 5xx.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof HttpError) return sendError(res, error);
-    if (error instanceof ChainUnavailable) {
+    if (error instanceof RetryLater) {
       res.set('Retry-After', String(error.retryAfterSeconds));
-      return sendError(res, new HttpError(503, 'unavailable', error.message));
-    }
-    if (error instanceof ChainBusy) {
-      res.set('Retry-After', String(error.retryAfterSeconds));
-      return sendError(res, new HttpError(429, 'busy', error.message));
+      return sendError(res, new HttpError(error.reason === 'busy' ? 429 : 503, error.reason, error.message));
     }
     if (error instanceof ChainRejection) {
       const [status, code] = STATUS_OF[error.type];

@@ -18,7 +18,7 @@ import {
   type ReorgBody,
   type SubmitResult,
 } from '../domain/chain';
-import { FailureTypes, isRejectionType, type RejectionType } from '../domain/failures';
+import { describeFailure, FailureTypes, isRejectionType, type RejectionType } from '../domain/failures';
 import { finalizedBlockQuery, ORCHESTRATION_TASK_QUEUE, runningBlocksQuery, SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { putBlockInput } from '../storage/block-input';
@@ -37,22 +37,15 @@ import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-lim
 import type { BlockView, ChainView } from './schemas';
 
 /**
- * Temporal did not answer a chain's request in time (the sequencer's worker is down or stuck, or
- * the Temporal server is unreachable): 503 with Retry-After. The request may still be applied
- * later; every request is idempotent, so sending it again is safe.
+ * A request the API could not carry out now, to be sent again after `retryAfterSeconds`:
+ * - `busy` (429): too many requests to the chain wait for a turn;
+ * - `unavailable` (503): the chain or Temporal did not answer in time (the sequencer's worker is
+ *   down or stuck, or the Temporal server is unreachable). The request may still be applied
+ *   later; every request is idempotent, so sending it again is safe.
  */
-export class ChainUnavailable extends Error {
+export class RetryLater extends Error {
   constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Too many requests to one chain are waiting for a turn: 429 with Retry-After. */
-export class ChainBusy extends Error {
-  constructor(
+    readonly reason: 'busy' | 'unavailable',
     message: string,
     readonly retryAfterSeconds: number,
   ) {
@@ -117,7 +110,6 @@ export class ChainService {
     });
   }
 
-  /** Resolves when Temporal answers within the deadline (the API's readiness). */
   /**
    * Resolves when Temporal answers for this API's namespace within 5 s (the API's readiness): the
    * namespace, its credentials and the server all in one call. Probes arriving together share
@@ -138,14 +130,14 @@ export class ChainService {
     try {
       await this.withinDeadline(deadline, () => client.workflowService.describeNamespace({ namespace: settings.namespace }));
     } catch (error) {
-      console.error(`api: Temporal is not ready for namespace ${settings.namespace}: ${describeError(error)}`);
-      throw new ChainUnavailable('Temporal does not answer for this namespace', 5);
+      console.error(`api: Temporal is not ready for namespace ${settings.namespace}: ${describeFailure(error)}`);
+      throw new RetryLater('unavailable', 'Temporal does not answer for this namespace', 5);
     }
   }
 
   /**
    * Runs one request's Temporal calls for a chain: after at most CALLS_PER_CHAIN others of that
-   * chain (ChainBusy when too many wait), all within one deadline (ChainUnavailable past it).
+   * chain (busy when too many wait), all within one deadline (unavailable past it).
    */
   private async bounded<T>(chainId: string, call: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
@@ -155,9 +147,10 @@ export class ChainService {
     } catch (error) {
       if (error instanceof ChainRejection) throw error;
       if (error instanceof LimiterBusyError)
-        throw new ChainBusy(`chain ${chainId} has too many requests waiting (${error.message}); retry later`, retryAfter);
+        throw new RetryLater('busy', `chain ${chainId} has too many requests waiting (${error.message}); retry later`, retryAfter);
       if (error instanceof LimiterTimeoutError || Date.now() >= deadline || isUnreachable(error)) {
-        throw new ChainUnavailable(
+        throw new RetryLater(
+          'unavailable',
           `chain ${chainId} did not answer within ${this.timeoutMs} ms (its sequencer's worker, the Temporal server or the artifact store may be down); ` +
             'the request may still be applied: sending it again is safe',
           retryAfter,
@@ -473,10 +466,6 @@ function isUnreachable(error: unknown): boolean {
     if (code === 4 || code === 1 || code === 14) return true;
   }
   return false;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isAlreadyExists(error: unknown): boolean {

@@ -71,7 +71,7 @@ export function describeConfig(schema: z.ZodObject<EnvShape>): ConfigVariable[] 
         ? `integer ${property.minimum}..${property.maximum === Number.MAX_SAFE_INTEGER ? '' : property.maximum}`
         : (property.type ?? 'string'),
     ...(property.default !== undefined ? { default: String(property.default) } : {}),
-    description: property.description ?? schema.shape[name]?.description ?? '',
+    description: property.description ?? '',
   }));
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CommandProverSettings, ProverSettings } from '../config/provers';
+import type { ProverSettings } from '../config/provers';
 import type { ProverName } from '../domain/block';
 import type { ProverBackend } from './backend';
 import { CommandProver } from './command';
@@ -37,5 +37,3 @@ export const DEMO_PROVER_ENV = {
   PROOFLANE_PROVERS: 'simulated,command,o1js,groth16',
   PROOFLANE_COMMAND_PROVER: EXAMPLE_COMMAND_LINE,
 } as const;
-
-export type { CommandProverSettings };

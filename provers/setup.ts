@@ -1,7 +1,8 @@
-import { parseArgs } from 'node:util';
-import type { ProverBackend } from './backend';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runMain } from '../config/env';
+import type { ProverBackend } from './backend';
 import { o1jsCacheDir, o1jsExportedVkPath, VK_FILE } from './o1js/protocol';
 import { standaloneProverContext } from './runtime';
 import { exportGroth16VerificationKeys, groth16CacheDir } from './groth16/keys';
@@ -63,7 +64,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`provers:setup: ${(error as Error).message}`);
-  process.exit(1);
-});
+runMain('provers:setup', main);

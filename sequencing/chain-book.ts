@@ -18,6 +18,7 @@ import {
 } from '../domain/chain';
 import { clip, FailureTypes, type RejectionType } from '../domain/failures';
 import { blockWorkflowId } from '../domain/names';
+import type { ProofSource } from '../activities/types';
 import type { PublicationBatch } from '../publishing/proof-publisher';
 import { segmentPriority } from '../workflows/policy';
 
@@ -74,9 +75,8 @@ export interface BlockStart {
 
 /** A publication the book handed out: until it is reported done or failed, no other is. */
 export interface PendingPublication extends PublicationBatch {
-  workflowIds: string[];
   /** Per proof: the workflow run whose report it is, which must confirm it before it goes out. */
-  sources: { workflowId: string; runId?: string }[];
+  sources: ProofSource[];
 }
 
 export interface ChainBookOptions {
@@ -368,7 +368,6 @@ export class ChainBook {
     return true;
   }
 
-  /** A block workflow's report; a stale one (an earlier incarnation, a forgotten block) changes nothing. */
   /**
    * The sequencer started `workflowId` as run `runId`: only that run's report and proof count.
    * Its report may be handled first (a signal and the start in one workflow task): the run is
@@ -379,6 +378,7 @@ export class ChainBook {
     if (entry && (entry.status === 'proving' || entry.status === 'proved')) entry.runId = runId;
   }
 
+  /** A block workflow's report; a stale one (an earlier incarnation, a forgotten block) changes nothing. */
   settle(settlement: BlockSettlement, now: number): boolean {
     const entry = this.runningEntry(settlement.workflowId);
     if (!entry || entry.number !== settlement.number || entry.status !== 'proving') return false;
@@ -425,7 +425,6 @@ export class ChainBook {
     this.publishing = {
       chainId: this.state.chainId,
       proofs: batch.map((entry) => ({ number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string })),
-      workflowIds: batch.map((entry) => entry.workflowId),
       sources: batch.map((entry) => ({ workflowId: entry.workflowId, ...(entry.runId !== undefined ? { runId: entry.runId } : {}) })),
     };
     return this.publishing;
@@ -436,7 +435,7 @@ export class ChainBook {
     const batch = this.takePending();
     for (const proof of batch.proofs) this.finalize(proof.number, now);
     this.pruneFinalized();
-    return batch.workflowIds;
+    return batch.sources.map((source) => source.workflowId);
   }
 
   /**
@@ -444,12 +443,9 @@ export class ChainBook {
    * are finalized (answered, as by `published`), and the chain halts at the next one until a retry or reorg.
    */
   publicationFailed(reason: string, published: number, now: number): string[] {
-    const batch = this.takePending();
-    const done = Math.max(0, Math.min(published, batch.proofs.length - 1));
-    for (const proof of batch.proofs.slice(0, done)) this.finalize(proof.number, now);
-    this.pruneFinalized();
-    this.state.publicationHalt = { number: batch.proofs[done].number, reason: clip(`publication failed: ${reason}`) };
-    return batch.workflowIds.slice(0, done);
+    const { finalized, stopped } = this.stopPending(published, now);
+    this.state.publicationHalt = { number: stopped.number, reason: clip(`publication failed: ${reason}`) };
+    return finalized;
   }
 
   /**
@@ -459,15 +455,26 @@ export class ChainBook {
    * workflows, and the refuted block's workflow, which the sequencer cancels.
    */
   settlementRefuted(reason: string, published: number, now: number): { finalized: string[]; refuted: string } {
+    const { finalized, stopped } = this.stopPending(published, now);
+    stopped.status = 'failed';
+    stopped.error = clip(`report refused: ${reason}`);
+    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete stopped[key];
+    return { finalized, refuted: stopped.workflowId };
+  }
+
+  /**
+   * Ends the pending publication after its first `published` blocks went out (at most all but
+   * one): those are finalized. Answers their workflow ids and the entry it stopped at.
+   */
+  private stopPending(published: number, now: number): { finalized: string[]; stopped: BlockEntry } {
     const batch = this.takePending();
     const done = Math.max(0, Math.min(published, batch.proofs.length - 1));
     for (const proof of batch.proofs.slice(0, done)) this.finalize(proof.number, now);
-    const entry = this.blocks.get(batch.proofs[done].number) as BlockEntry;
-    entry.status = 'failed';
-    entry.error = clip(`report refused: ${reason}`);
-    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete entry[key];
     this.pruneFinalized();
-    return { finalized: batch.workflowIds.slice(0, done), refuted: batch.workflowIds[done] };
+    return {
+      finalized: batch.sources.slice(0, done).map((source) => source.workflowId),
+      stopped: this.blocks.get(batch.proofs[done].number) as BlockEntry,
+    };
   }
 
   private finalize(number: number, now: number): void {

@@ -178,11 +178,14 @@ describe('chain book: failures and halts', () => {
     for (const number of [0, 1]) book.submit({ number, hash: hashOf(number) }, NOW);
     for (const [number, job] of startAll(book)) book.settle(report(book.entry(number)!.workflowId, job, 'proved'), NOW);
     const batch = book.nextPublication()!;
-    expect(book.settlementRefuted('forged', 1, NOW)).toEqual({ finalized: [batch.workflowIds[0]], refuted: batch.workflowIds[1] });
+    expect(book.settlementRefuted('forged', 1, NOW)).toEqual({
+      finalized: [batch.sources[0].workflowId],
+      refuted: batch.sources[1].workflowId,
+    });
     expect(book.snapshot()).toMatchObject({ finalizedHead: 0, failed: [1], halted: { number: 1 } });
     expect(book.entry(1)).toMatchObject({ status: 'failed', error: 'report refused: forged' });
     expect(book.entry(1)?.proofRef).toBeUndefined();
-    expect(book.retry(1).workflowId).not.toBe(batch.workflowIds[1]);
+    expect(book.retry(1).workflowId).not.toBe(batch.sources[1].workflowId);
   });
 
   it('halts on a publication that fails for good, keeps the halt through continue-as-new, and resumes on retry', () => {
@@ -205,7 +208,7 @@ describe('chain book: failures and halts', () => {
     for (const [number, job] of startAll(book)) book.settle(report(book.entry(number)!.workflowId, job, 'proved'), NOW);
     const batch = book.nextPublication()!;
     expect(batch.proofs.map((proof) => proof.number)).toEqual([0, 1, 2]);
-    expect(book.publicationFailed('refused', 2, NOW)).toEqual(batch.workflowIds.slice(0, 2));
+    expect(book.publicationFailed('refused', 2, NOW)).toEqual(batch.sources.slice(0, 2).map((source) => source.workflowId));
     expect(book.snapshot()).toMatchObject({ finalizedHead: 1, halted: { number: 2, reason: 'publication failed: refused' } });
     expect(refusal(() => book.checkReorg({ fromNumber: 1 }))).toBe(FailureTypes.Conflict);
   });
