@@ -1,4 +1,5 @@
 import type { CpuShares } from './cpu';
+import type { FloorShape } from './floor/floor';
 import type { Summary } from './stats';
 
 /** What one `npm run bench` run measured: written to bench/results/<time>-<profile>.json and rendered by report.ts. */
@@ -30,6 +31,8 @@ export interface BenchResults {
     push0: Summary;
     prooflane: Summary;
     prooflaneEndToEnd: Summary;
+    /** Minimal Temporal workflows of the same shape on the same server (bench/floor/): `perSegment` is the floor. */
+    floor: Record<FloorShape, Summary>;
     criticalPathMs: number;
   }[];
   dispatch: { scheduleToStart: Summary; finishToSeen: Summary; scheduleToStartSamples: number[] };
@@ -45,5 +48,7 @@ export interface BenchResults {
     segments: number;
     segmentMs: number;
     intervalMs: number;
+    /** One block's critical path: a segment, the aggregation levels and verification (ms). */
+    criticalPathMs: number;
   };
 }

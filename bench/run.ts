@@ -10,11 +10,12 @@ import { ProoflaneClient } from '../api/client';
 import type { blockProofWorkflow } from '../workflows';
 import { CpuMeter } from './cpu';
 import { runIdealBlock, type BlockMeasurement } from './ideal';
+import { FLOOR_SHAPES, TemporalFloor, type FloorShape } from './floor/floor';
 import { Push0Baseline } from './push0-baseline';
 import { writeReport } from './report';
 import type { BenchResults, ProfileName } from './results';
 import { hashOf, replaceGpuPool, startBenchSystem } from './stack';
-import { summarize } from './stats';
+import { summarize, type Summary } from './stats';
 
 /**
  * `npm run bench [-- --quick]`: prooflane's orchestration cost, measured through its real API
@@ -168,15 +169,26 @@ async function main(): Promise<void> {
     aggregation: { fanIn: FAN_IN, aggregateMs: AGGREGATE_MS },
     scalingSegmentMs: profile.scalingSegmentMs,
     scaling: [],
-    head: { blocks: 0, latency: summarize([]), deadlineMet: 0, slotSeconds: 12, segments: 4, segmentMs: 1_000, intervalMs: 1_000 },
+    head: {
+      blocks: 0,
+      latency: summarize([]),
+      deadlineMet: 0,
+      slotSeconds: 12,
+      segments: 4,
+      segmentMs: 1_000,
+      intervalMs: 1_000,
+      criticalPathMs: NaN,
+    },
   };
   let push0: Push0Baseline | undefined;
+  let floor: TemporalFloor | undefined;
   try {
     // ---- per-block overhead: ideal, push0-style baseline and prooflane, same workload ----------
     if (sections.has('overhead')) {
       const maxSegments = Math.max(...profile.overhead.flatMap((o) => o.segments));
       await replaceGpuPool(stack, maxSegments);
       push0 = await Push0Baseline.start(values.nats, maxSegments);
+      floor = await TemporalFloor.start(stack.server.address, client, maxSegments);
       const scheduleToStart: number[] = [];
       const finishToSeen: number[] = [];
       for (const { segmentMs, segments: counts, blocks } of profile.overhead) {
@@ -187,11 +199,14 @@ async function main(): Promise<void> {
           const ideal: BlockMeasurement[] = [];
           const baseline: BlockMeasurement[] = [];
           const ours: ProoflaneBlock[] = [];
+          const shapes = Object.fromEntries(FLOOR_SHAPES.map((shape) => [shape, [] as number[]])) as Record<FloorShape, number[]>;
           // A warm-up block per configuration is proved and discarded (worker caches, JIT).
           await proveThroughApi(api, client, chainId, 0, segments, segmentMs);
+          for (const shape of FLOOR_SHAPES) await floor.runBlock(shape, segments, segmentMs, AGGREGATE_MS);
           for (let i = 1; i <= blocks; i += 1) {
             ideal.push(await runIdealBlock({ chainId, number: i, hash: hashOf(i) }, segments, segmentMs, AGGREGATE_MS, FAN_IN));
             baseline.push(await push0.runBlock(`${chainId}-${i}`, segments, segmentMs, AGGREGATE_MS, FAN_IN));
+            for (const shape of FLOOR_SHAPES) shapes[shape].push(await floor.runBlock(shape, segments, segmentMs, AGGREGATE_MS));
             const block = await proveThroughApi(api, client, chainId, i, segments, segmentMs);
             ours.push(block);
             scheduleToStart.push(...block.scheduleToStartMs);
@@ -205,6 +220,7 @@ async function main(): Promise<void> {
             push0: summarize(baseline.map((b) => b.overheadMs)),
             prooflane: summarize(ours.map((b) => b.overheadMs)),
             prooflaneEndToEnd: summarize(ours.map((b) => b.endToEndOverheadMs)),
+            floor: Object.fromEntries(FLOOR_SHAPES.map((shape) => [shape, summarize(shapes[shape])])) as Record<FloorShape, Summary>,
           });
         }
       }
@@ -215,6 +231,8 @@ async function main(): Promise<void> {
       };
       await push0.stop();
       push0 = undefined;
+      await floor.stop();
+      floor = undefined;
     }
 
     // ---- scaling: a saturating stream of blocks over n GPU slots, prooflane and the baseline ------
@@ -286,6 +304,7 @@ async function main(): Promise<void> {
       log(`head-of-chain: ${head.blocks} blocks of ${head.segments} × ${head.segmentMs} ms, one every ${head.intervalMs} ms`);
       await api.configureChain(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
       const latencies: number[] = [];
+      const criticalPaths: number[] = [];
       let met = 0;
       const pending: Promise<void>[] = [];
       for (let n = 0; n < head.blocks; n += 1) {
@@ -299,8 +318,9 @@ async function main(): Promise<void> {
           input: { simulate: { segmentMs: head.segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 } },
         });
         pending.push(
-          blockResult(client, workflowId).then(async () => {
+          blockResult(client, workflowId).then(async (result) => {
             latencies.push(Date.now() - submitted);
+            criticalPaths.push(result.timings.criticalPathMs);
             const view = await api.block(chainId, n);
             if (view.deadline?.met) met += 1;
           }),
@@ -309,10 +329,12 @@ async function main(): Promise<void> {
       }
       await Promise.all(pending);
       head.latency = summarize(latencies);
+      head.criticalPathMs = summarize(criticalPaths).p50;
       head.deadlineMet = met;
     }
   } finally {
     await push0?.stop();
+    await floor?.stop();
     await connection.close();
     await stack.stop();
   }

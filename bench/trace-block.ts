@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startDirectBlock, type DirectBlockJob } from '../cli/direct-block';
+import { ProoflaneClient } from '../api/client';
+import { sequencerWorkflowId } from '../domain/names';
 import { createArtifactStore } from '../storage/factory';
 import { replaceGpuPool, startBenchSystem } from './stack';
 import { summarize } from './stats';
@@ -12,6 +14,10 @@ import { summarize } from './stats';
  * API), and reads each block workflow's history: every hop between two events is timed by the
  * server's own event timestamps. Prints P50 / P95 per hop over the blocks (the first is a
  * warm-up and is dropped).
+ *
+ * `npm run bench:trace -- --through-api [--segments 8]`: the whole path instead, for a few blocks
+ * submitted over HTTP to a sequential chain: the sequencer's and the block's events merged on one
+ * timeline, in ms from the HTTP submission.
  */
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -61,8 +67,15 @@ const HOPS: Hop[] = [
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { blocks: { type: 'string', default: '20' }, 'segment-ms': { type: 'string', default: '100' } },
+    options: {
+      blocks: { type: 'string', default: '20' },
+      'segment-ms': { type: 'string', default: '100' },
+      'through-api': { type: 'boolean', default: false },
+      segments: { type: 'string', default: '1' },
+    },
   });
+  if (values['through-api'])
+    return traceThroughApi(Math.min(Number(values.blocks), 3), Number(values.segments), Number(values['segment-ms']));
   const blocks = Number(values.blocks);
   const segmentMs = Number(values['segment-ms']);
   const stack = await startBenchSystem({ apiPort: 18082, temporalPort: 17235 });
@@ -97,6 +110,54 @@ async function main(): Promise<void> {
       const summary = summarize(samples[k]);
       console.log(`| ${hop.name} | ${summary.p50.toFixed(1)} | ${summary.p95.toFixed(1)} |`);
     });
+  } finally {
+    await connection.close();
+    await stack.stop();
+  }
+}
+
+const eventName = (type: number): string => (EventType[type] ?? String(type)).replace('EVENT_TYPE_', '');
+const eventTimes = async (handle: WorkflowHandle): Promise<{ at: number; name: string }[]> =>
+  ((await handle.fetchHistory()).events ?? []).map((event) => ({
+    at: Number(event.eventTime?.seconds ?? 0) * 1_000 + (event.eventTime?.nanos ?? 0) / 1e6,
+    name: eventName(Number(event.eventType)),
+  }));
+
+async function traceThroughApi(blocks: number, segments: number, segmentMs: number): Promise<void> {
+  const stack = await startBenchSystem({ apiPort: 18082, temporalPort: 17235 });
+  const connection = await Connection.connect({ address: stack.server.address });
+  const client = new Client({ connection });
+  const api = new ProoflaneClient(stack.apiUrl);
+  try {
+    await replaceGpuPool(stack, segments);
+    const chainId = 'trace-api';
+    await api.configureChain(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
+    for (let n = 0; n <= blocks; n += 1) {
+      const submitted = Date.now();
+      const { workflowId } = await api.submitBlock(chainId, {
+        number: n,
+        hash: `0x${(n + 1).toString(16).padStart(64, '0')}`,
+        segments,
+        gpuClass: 'h100',
+        input: { simulate: { segmentMs, aggregateMs: 20, verifyMs: 0 } },
+      });
+      const accepted = Date.now();
+      await api.waitUntilFinalized(chainId, n, 60_000, 5);
+      const finalizedSeen = Date.now();
+      if (n === 0) continue; // warm-up
+      const block = await eventTimes(client.workflow.getHandle(workflowId));
+      const sequencer = (await eventTimes(client.workflow.getHandle(sequencerWorkflowId(chainId)))).filter(
+        (event) => event.at >= submitted - 1 && event.at <= finalizedSeen,
+      );
+      const timeline = [
+        ...block.map((event) => ({ ...event, who: 'block' })),
+        ...sequencer.map((event) => ({ ...event, who: 'sequencer' })),
+        { at: accepted, name: 'HTTP 202 received', who: 'client' },
+        { at: finalizedSeen, name: 'finalized seen by polling the chain (5 ms)', who: 'client' },
+      ].sort((a, b) => a.at - b.at);
+      console.log(`\nblock ${n}: ${segments} × ${segmentMs} ms, ms from the HTTP submission`);
+      for (const event of timeline) console.log(`${(event.at - submitted).toFixed(1).padStart(8)}  ${event.who.padEnd(9)} ${event.name}`);
+    }
   } finally {
     await connection.close();
     await stack.stop();

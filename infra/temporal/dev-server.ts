@@ -78,6 +78,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   args.push('--dynamic-config-value', 'matching.useNewMatcher=true');
   args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1');
   args.push('--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
+  // Activities a workflow schedules on its own task queue come back in the workflow task's
+  // response (the benchmark measures this shape beside prooflane's, bench/floor/).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
 
   // Otherwise a server already on the port would answer our readiness probe in place of ours.
   for (const taken of [port, options.headless ? undefined : (options.uiPort ?? 8233), options.metricsPort]) {
