@@ -1,24 +1,52 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PublicationAnswer } from '../domain/block';
+import type { BlockProgress } from '../domain/block';
 import { FailureTypes } from '../domain/failures';
 import type { BlockPlan } from '../provers/backend';
 import type { ProverRegistry } from '../provers/registry';
-import { ConflictingPublicationError, type ProofPublisher, type PublishReceipt } from '../publishing/proof-publisher';
+import { ConflictingPublicationError, type ProofPublisher, type Publication, type PublishReceipt } from '../publishing/proof-publisher';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { claimPublicationUpdate } from '../workflows/definitions';
 import { readArtifact, readBlockInput } from './artifacts';
 import { backendFor, runProverWork } from './prover-context';
+import { blockProgressQuery } from '../workflows/definitions';
 import type {
-  ClaimPublicationInput,
   ClosedWorkflow,
   OrchestrationActivities,
   PlanBlockInput,
-  PublishProofInput,
+  ProofSource,
+  PublishProofsInput,
   VerifyBlockProofInput,
   VerifyResult,
 } from './types';
+
+/**
+ * Whether the block's own workflow run produced and verified `proof`: asked of that run through
+ * a query, which its worker (ours) answers from the workflow's state. A report signal can come
+ * from any client of the namespace; a query answer only from the workflow itself. Answers why
+ * not, or undefined when it did.
+ */
+async function confirmProof(
+  chainId: string,
+  proof: Omit<Publication, 'chainId'>,
+  source: ProofSource | undefined,
+): Promise<string | undefined> {
+  if (!source) return `block ${chainId}#${proof.number}: no workflow run to confirm its proof`;
+  const { client } = Context.current();
+  let progress: BlockProgress;
+  try {
+    progress = await client.workflow.getHandle(source.workflowId, source.runId, { followRuns: false }).query(blockProgressQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} does not exist`;
+    throw error; // Temporal unreachable: retried
+  }
+  if (progress.proofRef === proof.proofRef) return undefined;
+  // A run that says it proved but names no proof is answered by a worker of an earlier build
+  // (a rolling deploy): not a refusal, the activity is retried until a current worker answers.
+  if (progress.proofRef === undefined && (progress.status === 'proved' || progress.status === 'finalized'))
+    throw ApplicationFailure.retryable(`block ${chainId}#${proof.number}: its workflow's worker cannot confirm the proof yet`);
+  return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} did not produce proof ${proof.proofRef} (it is ${progress.status}${progress.proofRef ? ` with ${progress.proofRef}` : ''}): the report was forged or stale`;
+}
 
 /** Light work: runs on the orchestration worker beside the workflows. */
 export function createOrchestrationActivities(deps: {
@@ -28,43 +56,37 @@ export function createOrchestrationActivities(deps: {
 }): OrchestrationActivities {
   const { provers, store, publisher } = deps;
   return {
-    async claimPublication({ sequencerWorkflowId, claim }: ClaimPublicationInput): Promise<PublicationAnswer> {
-      // The sequencer's current run, whatever continue-as-new did since it started this block.
-      try {
-        return await Context.current()
-          .client.workflow.getHandle(sequencerWorkflowId)
-          .executeUpdate(claimPublicationUpdate, { args: [claim] });
-      } catch (error) {
-        // Terminated (or gone): no answer will ever come, and a recovered chain does not know this run.
-        if (error instanceof WorkflowNotFoundError)
+    async publishProofs(batch: PublishProofsInput): Promise<PublishReceipt[]> {
+      const receipts: PublishReceipt[] = [];
+      // Asked of every block's run at once; published in order up to the first one unconfirmed.
+      const { sources } = batch;
+      const confirmations = sources
+        ? await Promise.all(batch.proofs.map((proof, index) => confirmProof(batch.chainId, proof, sources[index])))
+        : batch.proofs.map(() => undefined);
+      for (const [index, proof] of batch.proofs.entries()) {
+        const refusal = confirmations[index];
+        if (refusal !== undefined)
           throw ApplicationFailure.create({
-            message: `the chain's sequencer ${sequencerWorkflowId} is not running`,
-            type: FailureTypes.ChainStopped,
+            message: refusal,
+            type: FailureTypes.UnconfirmedSettlement,
             nonRetryable: true,
+            details: [{ published: receipts.length }],
           });
-        throw error;
+        try {
+          receipts.push(await publisher.publish({ chainId: batch.chainId, ...proof }));
+        } catch (error) {
+          // The sequencer finalizes the blocks before this one: they are out.
+          if (error instanceof ConflictingPublicationError)
+            throw ApplicationFailure.create({
+              message: error.message,
+              type: FailureTypes.PublicationConflict,
+              nonRetryable: true,
+              details: [{ published: receipts.length }],
+            });
+          throw error;
+        }
       }
-    },
-
-    async publishProof({ after, ...publication }: PublishProofInput): Promise<PublishReceipt> {
-      // The order is the publisher's record, not a report: a forged report cannot make a block go out before the one under it.
-      if (after !== null && (await publisher.lookup(publication.chainId, after)) === undefined) {
-        throw ApplicationFailure.retryable(
-          `block ${publication.chainId}#${publication.number} waits for block ${after} to be published first`,
-        );
-      }
-      try {
-        return await publisher.publish(publication);
-      } catch (error) {
-        if (error instanceof ConflictingPublicationError)
-          throw ApplicationFailure.create({ message: error.message, type: FailureTypes.PublicationConflict, nonRetryable: true });
-        throw error;
-      }
-    },
-
-    async publishedProof({ chainId, number }: { chainId: string; number: number }): Promise<{ proofRef: string; hash: string } | null> {
-      const record = await publisher.lookup(chainId, number);
-      return record ? { proofRef: record.proofRef, hash: record.hash } : null;
+      return receipts;
     },
 
     async publishedHead({ chainId }: { chainId: string }): Promise<number | null> {

@@ -1,6 +1,6 @@
-import type { BlockRef, ProverName, PublicationAnswer, PublicationClaim, WorkReceipt } from '../domain/block';
+import type { BlockRef, ProverName, WorkReceipt } from '../domain/block';
 import type { BlockPlan, Verdict } from '../provers/backend';
-import type { Publication, PublishReceipt } from '../publishing/proof-publisher';
+import type { PublicationBatch, PublishReceipt } from '../publishing/proof-publisher';
 
 /**
  * What the workflows send to activities and get back. Workflows import this file only, and
@@ -54,29 +54,26 @@ export interface GpuActivities {
   aggregateProofs(task: AggregateProofsInput): Promise<WorkReceipt>;
 }
 
-export interface ClaimPublicationInput {
-  /** The chain's sequencer (the block workflow's parent). */
-  sequencerWorkflowId: string;
-  claim: PublicationClaim;
+/** The workflow run whose report put a proof in a publication batch. */
+export interface ProofSource {
+  workflowId: string;
+  /** The run the sequencer started; absent for blocks carried from before runs were recorded (then the latest run). */
+  runId?: string;
 }
 
-export interface PublishProofInput extends Publication {
-  /** The block that must be published first (the sequencer's grant says which); null for a chain's first block. */
-  after: number | null;
+export interface PublishProofsInput extends PublicationBatch {
+  /** Per proof, in order. Absent only in batches scheduled by builds before confirmation existed, which publish as they did. */
+  sources?: ProofSource[];
 }
 
 /** Light work, on the orchestration worker beside the workflows (`./orchestration.ts`). */
 export interface OrchestrationActivities {
-  /** Asks the block's sequencer, by update, whether the block may publish now (run by the block workflow). */
-  claimPublication(input: ClaimPublicationInput): Promise<PublicationAnswer>;
   /**
-   * Publishes one block's proof, by the block workflow's run that produced and verified it, once
-   * the block before it (`after`) is published; repeating a publication that went out is answered
-   * as already published, another proof for the block is refused (PublicationConflict).
+   * Publishes consecutive finalized blocks, in the given (ascending) order; a retry skips what
+   * already went out. Each proof is published only once the block's own workflow run (`sources`,
+   * one per proof) confirms it produced and verified it.
    */
-  publishProof(publication: PublishProofInput): Promise<PublishReceipt>;
-  /** The proof published for a block, if any: the sequencer's check on a granted block whose run closed without reporting. */
-  publishedProof(query: { chainId: string; number: number }): Promise<{ proofRef: string; hash: string } | null>;
+  publishProofs(batch: PublishProofsInput): Promise<PublishReceipt[]>;
   /** The highest block number published for the chain (a recovered chain's finalized head), or null. */
   publishedHead(query: { chainId: string }): Promise<number | null>;
   /** Which of these block workflows are closed: the sequencer's check on blocks an earlier run started. */

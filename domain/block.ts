@@ -222,11 +222,7 @@ export interface BlockProofResult {
   timings: BlockTimings;
 }
 
-/**
- * What a block workflow reports to its chain's sequencer by signal: how it ended (failed,
- * cancelled, or finalized: its own run published its proof), or that the publication it was
- * granted failed for good. Being proved is not reported this way but claimed (PublicationClaim).
- */
+/** What a block workflow reports to its chain's sequencer when it ends, however it ends. */
 export interface BlockSettlement {
   workflowId: string;
   /** The reporting run: a report from another run of the same id does not count. */
@@ -235,44 +231,10 @@ export interface BlockSettlement {
   /** What the workflow proved: the sequencer counts the report only for the block it accepted. */
   hash: string;
   inputRef?: string;
-  outcome: 'finalized' | 'publicationFailed' | 'failed' | 'cancelled';
+  outcome: 'proved' | 'failed' | 'cancelled';
   segments: SegmentProgress;
   proofRef?: string;
+  provingMs?: number;
+  overheadMs?: number;
   error?: string;
 }
-
-/**
- * A proved block asks its sequencer (by update, from a local activity) whether it may publish
- * now: the answer is the sequencer's decision, made in one step with its other decisions (a
- * reorg cannot slip between a grant and the publication it allows).
- */
-export interface PublicationClaim {
-  workflowId: string;
-  runId: string;
-  number: number;
-  hash: string;
-  inputRef?: string;
-  proofRef: string;
-  provingMs: number;
-  overheadMs: number;
-  segments: SegmentProgress;
-}
-
-/**
- * `publish`: this run publishes now, after checking that `after` (the chain's finalized head, the
- * block published just before this one; null for a chain's first block) is published. `wait`: an
- * earlier block is not finalized yet; the sequencer signals when it is. `refused`: the chain does
- * not hold this block (any more) as this run's: the run ends without publishing.
- */
-export type PublicationAnswer =
-  | {
-      decision: 'publish';
-      after: number | null;
-      /**
-       * Set when the sequencer's current run did not start this block and so cannot see it
-       * complete: the run reports by signal (and waits for its delivery) before it completes.
-       */
-      report?: boolean;
-    }
-  | { decision: 'wait' }
-  | { decision: 'refused'; reason: string };

@@ -156,11 +156,6 @@ export interface ChainState {
   incarnations: Record<string, number>;
   /** Set when publication of the next block failed for good; cleared by a retry or reorg of that block. */
   publicationHalt?: ChainHalt;
-  /**
-   * The block granted its publication and not yet reported back: at most one, the next to
-   * finalize. A reorg cannot reach it until its run reports (or is found closed).
-   */
-  publishing?: { number: number; workflowId: string };
 }
 
 /** Why finalization stopped at `number` until an operator acts (retry or reorg). */

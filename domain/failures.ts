@@ -16,6 +16,8 @@ export const FailureTypes = {
   BlockFailed: 'BlockFailed',
   /** Another proof, or another hash, is already published for the block. */
   PublicationConflict: 'PublicationConflict',
+  /** A block's report names a proof its own workflow run did not produce and verify (a forged or stale report): never published. */
+  UnconfirmedSettlement: 'UnconfirmedSettlement',
   /** A proof the task needs is not in the worker's artifact store (workers that do not share one, or lost data). */
   ArtifactMissing: 'ArtifactMissing',
   /** A stored proof no longer hashes to its address: corruption or tampering. */
@@ -57,6 +59,7 @@ export const RETRY_OF: Record<FailureType, 'never' | 'limited'> = {
   InvalidBlockJob: 'never',
   BlockFailed: 'never',
   PublicationConflict: 'never',
+  UnconfirmedSettlement: 'never',
   ArtifactMissing: 'never',
   ArtifactCorrupt: 'never',
   InvalidRequest: 'never',

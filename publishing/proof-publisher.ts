@@ -1,9 +1,8 @@
 /**
  * Where finalized block proofs go: an L1 contract, a DA layer, a proof registry, a message bus.
- * Each block's own workflow run publishes its proof, strictly in block order (its sequencer
- * grants one block at a time, and the run first checks the block before it is published) and at
- * most once per block: `publish` of a proof that is already out is recognised and answered with
- * `alreadyPublished`, and a second, different proof for the same block is refused.
+ * The sequencer publishes strictly in block order and at most once per block: `publish` of a
+ * proof that is already out is recognised and answered with `alreadyPublished`, and a second,
+ * different proof for the same block is refused.
  */
 export interface ProofPublisher {
   publish(publication: Publication): Promise<PublishReceipt>;
@@ -22,6 +21,12 @@ export interface Publication {
 
 export interface PublishedRecord extends Publication {
   publishedAt: number;
+}
+
+/** Consecutive blocks of one chain, ascending: what the sequencer finalizes in one go. */
+export interface PublicationBatch {
+  chainId: string;
+  proofs: Omit<Publication, 'chainId'>[];
 }
 
 export interface PublishReceipt {

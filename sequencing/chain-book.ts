@@ -1,4 +1,4 @@
-import { describeIssues, type BlockJobInput, type BlockSettlement, type PublicationAnswer, type PublicationClaim } from '../domain/block';
+import { describeIssues, type BlockJobInput, type BlockSettlement } from '../domain/block';
 import {
   applyChainConfig,
   BlockAdmissionSchema,
@@ -18,6 +18,8 @@ import {
 } from '../domain/chain';
 import { clip, FailureTypes, type RejectionType } from '../domain/failures';
 import { blockWorkflowId } from '../domain/names';
+import type { ProofSource } from '../activities/types';
+import type { PublicationBatch } from '../publishing/proof-publisher';
 import { segmentPriority } from '../workflows/policy';
 
 /**
@@ -34,9 +36,6 @@ import { segmentPriority } from '../workflows/policy';
  * - Blocks at or past `nextToFinalize + maxAhead` are refused for now (429): together with
  *   FINALIZED_KEPT this bounds the state carried through continue-as-new (STATE_BOUND_BYTES).
  * - Blocks finalize strictly in ascending number, each published once, with the accepted hash.
- *   Each block's own workflow run publishes its proof, once the book grants it (`claim`): only
- *   the next block to finalize is granted, one at a time, and its run checks that the block
- *   before it is published before it publishes.
  * - A block that cannot finalize without an operator (failed, cancelled, publication refused)
  *   halts the chain at its number; `retry` (same number, hash and input) or `reorg` resumes it.
  */
@@ -50,6 +49,8 @@ export const FINALIZED_KEPT = 256;
  * under Temporal's 2 MiB payload limit for continue-as-new.
  */
 export const STATE_BOUND_BYTES = 1024 * 1024;
+/** At most this many consecutive proved blocks are published in one call. */
+export const PUBLICATION_BATCH = 64;
 const MAX_GAPS_LISTED = 100;
 
 /** A request the chain refuses, with the failure type the API maps to an HTTP status. */
@@ -72,6 +73,12 @@ export interface BlockStart {
   job: BlockJobInput;
 }
 
+/** A publication the book handed out: until it is reported done or failed, no other is. */
+export interface PendingPublication extends PublicationBatch {
+  /** Per proof: the workflow run whose report it is, which must confirm it before it goes out. */
+  sources: ProofSource[];
+}
+
 export interface ChainBookOptions {
   /** Finalized blocks kept (default FINALIZED_KEPT); tests make it small to push blocks out of the window. */
   finalizedKept?: number;
@@ -79,9 +86,8 @@ export interface ChainBookOptions {
 
 export class ChainBook {
   private readonly blocks: Map<number, BlockEntry>;
+  private publishing: PendingPublication | undefined;
   private readonly finalizedKept: number;
-  /** Workflows the book granted their publication on its own (their predecessor finalized): the sequencer tells them. */
-  private clearances: string[] = [];
 
   private constructor(
     private readonly state: ChainState,
@@ -114,8 +120,9 @@ export class ChainBook {
     return new ChainBook(carried, options);
   }
 
-  /** Everything to carry through continue-as-new (a granted publication too: its run reports to the next run). */
+  /** Everything to carry through continue-as-new; only while no publication is pending. */
   toState(): ChainState {
+    if (this.publishing) throw new Error('toState while a publication is pending: wait for it first');
     return copyOf({ ...this.state, blocks: [...this.blocks.values()].sort((a, b) => a.number - b.number) });
   }
 
@@ -131,9 +138,8 @@ export class ChainBook {
     return this.state.nextNumber;
   }
 
-  /** The block whose run holds the publication grant, if one does. */
-  get publishing(): { number: number; workflowId: string } | undefined {
-    return this.state.publishing ? { ...this.state.publishing } : undefined;
+  get publicationPending(): boolean {
+    return this.publishing !== undefined;
   }
 
   entry(number: number): BlockEntry | undefined {
@@ -265,7 +271,7 @@ export class ChainBook {
         `cannot reorg from ${body.fromNumber}: blocks up to ${finalizedHead} are finalized and published`,
       );
     }
-    const publishing = this.state.publishing?.number;
+    const publishing = this.publishing?.proofs.at(-1)?.number;
     if (publishing !== undefined && body.fromNumber <= publishing) {
       throw new ChainRefusal(FailureTypes.Conflict, `cannot reorg from ${body.fromNumber}: block ${publishing} is being published`);
     }
@@ -305,7 +311,6 @@ export class ChainBook {
     const entry = this.blocks.get(number) as BlockEntry;
     if (entry.status === 'proved') {
       delete this.state.publicationHalt;
-      this.grantNext();
       return { number, workflowId: entry.workflowId };
     }
     entry.incarnation += 1;
@@ -354,142 +359,50 @@ export class ChainBook {
     };
   }
 
-  /**
-   * A block's workflow could not be started, or closed without reporting (terminated, timed
-   * out): it failed, and can be retried. Not for the run holding the publication grant: whether
-   * it published first is the publisher's to say (`publicationSeen`).
-   */
+  /** A block's workflow could not be started, or closed without reporting (terminated, timed out): it failed, and can be retried. */
   closedWithoutReport(workflowId: string, reason: string): boolean {
     const entry = this.runningEntry(workflowId);
-    if (!entry || (entry.status !== 'proving' && entry.status !== 'proved')) return false;
-    if (this.state.publishing?.workflowId === workflowId) return false;
-    // A proved block publishes from its own run: with the run gone, the block is proved again.
-    this.fail(entry, reason);
+    if (!entry || entry.status !== 'proving') return false;
+    entry.status = 'failed';
+    entry.error = clip(reason);
     return true;
   }
 
   /**
-   * What shows whether a block's run published, never a report: its run's completion (Temporal's
-   * event: the block workflow completes only after publishing) or the publisher's record. A
-   * record of the block at the head finalizes it, whatever grant or halt the book holds (a forged
-   * report may have put them there); no record fails the run that held the grant and closed.
-   */
-  publicationSeen(workflowId: string, record: { proofRef: string; hash: string } | undefined, reason: string, now: number): boolean {
-    const entry = this.runningEntry(workflowId);
-    if (!entry || (entry.status !== 'proving' && entry.status !== 'proved')) return false;
-    const granted = this.state.publishing?.workflowId === workflowId;
-    if (!record) {
-      if (!granted) return false;
-      delete this.state.publishing;
-      this.fail(entry, reason);
-      return true;
-    }
-    if (entry.number !== this.state.nextNumber) return false;
-    if (granted) delete this.state.publishing;
-    if (this.state.publicationHalt?.number === entry.number) delete this.state.publicationHalt;
-    if (record.hash.toLowerCase() !== entry.hash) {
-      this.fail(entry, `block ${entry.number} was published with another hash (${record.hash})`);
-      return true;
-    }
-    entry.proofRef = record.proofRef;
-    this.finalize(entry, now);
-    return true;
-  }
-
-  /**
-   * The sequencer started `workflowId` as run `runId`: only that run's claim and reports count.
-   * Its claim may be handled first (an update and the start in one workflow task): the run is
-   * recorded for a proved block too.
+   * The sequencer started `workflowId` as run `runId`: only that run's report and proof count.
+   * Its report may be handled first (a signal and the start in one workflow task): the run is
+   * recorded for a proved block too, so its publication is confirmed by that very run.
    */
   childStarted(workflowId: string, runId: string): void {
     const entry = this.runningEntry(workflowId);
     if (entry && (entry.status === 'proving' || entry.status === 'proved')) entry.runId = runId;
   }
 
-  /** Why a run's claim or report is not about the block the chain holds under its workflow id, or undefined when it is. */
-  private mismatch(
-    entry: BlockEntry | undefined,
-    report: { number: number; hash: string; inputRef?: string; runId?: string },
-  ): string | undefined {
-    if (!entry || entry.number !== report.number) return `the chain holds no block ${report.number} under this workflow id`;
+  /** A block workflow's report; a stale one (an earlier incarnation, a forgotten block) changes nothing. */
+  settle(settlement: BlockSettlement, now: number): boolean {
+    const entry = this.runningEntry(settlement.workflowId);
+    if (!entry || entry.number !== settlement.number || entry.status !== 'proving') return false;
     // Another run under the same id (or a report naming one) is not the block the chain started.
-    if (entry.runId !== undefined && report.runId !== undefined && report.runId !== entry.runId) return 'another run of this workflow id';
+    if (entry.runId !== undefined && settlement.runId !== undefined && settlement.runId !== entry.runId) return false;
     // A workflow of the same id from before a recovery proves what it was given: only the same block counts.
-    if (report.hash !== entry.hash || (report.inputRef ?? null) !== (entry.inputRef ?? null))
-      return `block ${entry.number} is held with another hash or input`;
-    return undefined;
-  }
-
-  /**
-   * A run says its block is proved and verified and asks to publish. The next block to finalize
-   * is granted at once (one grant at a time, none while the chain is halted); a later one is
-   * recorded as proved and granted when its turn comes (`takeClearances`). A claim from any run
-   * but the chain's own is refused.
-   */
-  claim(claim: PublicationClaim, now: number): PublicationAnswer {
-    const entry = this.runningEntry(claim.workflowId);
-    const mismatch = this.mismatch(entry, claim);
-    if (mismatch !== undefined || !entry) return { decision: 'refused', reason: mismatch ?? 'unknown block' };
-    if (entry.status === 'finalized') {
-      // Its run published, then lost the answer (a worker crash): publishing again is answered as already done.
-      return { decision: 'publish', after: this.predecessorOf(entry.number) };
-    }
-    if (entry.status !== 'proving' && entry.status !== 'proved')
-      return { decision: 'refused', reason: `block ${entry.number} is ${entry.status}` };
-    if (entry.status === 'proving') {
+    if (settlement.hash !== entry.hash || (settlement.inputRef ?? null) !== (entry.inputRef ?? null)) return false;
+    entry.segmentProgress = settlement.segments;
+    if (settlement.outcome === 'proved' && settlement.proofRef !== undefined) {
       entry.status = 'proved';
       entry.provedAt = now;
+      entry.proofRef = settlement.proofRef;
+      if (settlement.provingMs !== undefined) entry.provingMs = settlement.provingMs;
+      if (settlement.overheadMs !== undefined) entry.overheadMs = settlement.overheadMs;
+    } else {
+      entry.status = settlement.outcome === 'cancelled' ? 'cancelled' : 'failed';
+      entry.error = clip(settlement.error ?? (settlement.outcome === 'proved' ? 'reported proved without a proof' : settlement.outcome));
     }
-    entry.runId ??= claim.runId;
-    entry.proofRef = claim.proofRef;
-    entry.provingMs = claim.provingMs;
-    entry.overheadMs = claim.overheadMs;
-    entry.segmentProgress = claim.segments;
-    if (this.state.publishing?.workflowId === entry.workflowId || this.grantable(entry)) {
-      this.state.publishing = { number: entry.number, workflowId: entry.workflowId };
-      return { decision: 'publish', after: this.predecessorOf(entry.number) };
-    }
-    return { decision: 'wait' };
-  }
-
-  /** Workflow ids granted their publication since the last call: the sequencer signals each to claim again. */
-  takeClearances(): string[] {
-    const cleared = this.clearances;
-    this.clearances = [];
-    return cleared;
-  }
-
-  /**
-   * A block workflow's report that it failed or was cancelled, or that its granted publication
-   * failed; a stale one (an earlier incarnation, a forgotten block, no grant held) changes nothing.
-   */
-  settle(settlement: BlockSettlement): boolean {
-    const entry = this.runningEntry(settlement.workflowId);
-    if (this.mismatch(entry, settlement) !== undefined || !entry) return false;
-    const granted = this.state.publishing?.workflowId === entry.workflowId;
-    // A report of a publication is no evidence of one: the sequencer looks (`publicationSeen`).
-    if (settlement.outcome === 'finalized') return false;
-    if (settlement.outcome === 'publicationFailed') {
-      if (!granted || entry.status !== 'proved') return false;
-      delete this.state.publishing;
-      this.state.publicationHalt = { number: entry.number, reason: clip(`publication failed: ${settlement.error ?? 'unknown'}`) };
-      return true;
-    }
-    // Failed or cancelled: a granted run ends this way only before it published (its publication failed first).
-    if (entry.status !== 'proving' && entry.status !== 'proved') return false;
-    if (granted) delete this.state.publishing;
-    entry.segmentProgress = settlement.segments;
-    entry.status = settlement.outcome === 'cancelled' ? 'cancelled' : 'failed';
-    entry.error = clip(settlement.error ?? settlement.outcome);
-    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete entry[key];
     return true;
   }
 
-  /** Workflow ids of the blocks now proving or proved: the runs whose closing the sequencer must notice. */
+  /** Workflow ids of the blocks now proving: the ones whose closing the sequencer must notice. */
   provingWorkflowIds(): string[] {
-    return [...this.blocks.values()]
-      .filter((entry) => entry.status === 'proving' || entry.status === 'proved')
-      .map((entry) => entry.workflowId);
+    return [...this.blocks.values()].filter((entry) => entry.status === 'proving').map((entry) => entry.workflowId);
   }
 
   private runningEntry(workflowId: string): BlockEntry | undefined {
@@ -497,45 +410,86 @@ export class ChainBook {
     return undefined;
   }
 
-  private fail(entry: BlockEntry, reason: string): void {
-    entry.status = 'failed';
-    entry.error = clip(reason);
-    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete entry[key];
-  }
-
   // ---- finalization ----------------------------------------------------------------------------
 
-  /** The next block to finalize may publish: proved, no grant held by another, the chain not halted. */
-  private grantable(entry: BlockEntry): boolean {
-    return (
-      entry.status === 'proved' &&
-      entry.number === this.state.nextNumber &&
-      this.state.publishing === undefined &&
-      this.state.publicationHalt === undefined
-    );
+  /** The consecutive proved blocks at the head, to publish in this order; none while one is pending or the chain is halted. */
+  nextPublication(): PendingPublication | undefined {
+    if (this.publishing || this.state.publicationHalt) return undefined;
+    const batch: BlockEntry[] = [];
+    for (let n = this.state.nextNumber; n !== null && batch.length < PUBLICATION_BATCH; n += 1) {
+      const entry = this.blocks.get(n);
+      if (!entry || entry.status !== 'proved') break;
+      batch.push(entry);
+    }
+    if (batch.length === 0) return undefined;
+    this.publishing = {
+      chainId: this.state.chainId,
+      proofs: batch.map((entry) => ({ number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string })),
+      sources: batch.map((entry) => ({ workflowId: entry.workflowId, ...(entry.runId !== undefined ? { runId: entry.runId } : {}) })),
+    };
+    return this.publishing;
   }
 
-  /** Grants the next block to finalize, if it is proved and waiting; its run hears of it by signal. */
-  private grantNext(): void {
-    const next = this.state.nextNumber === null ? undefined : this.blocks.get(this.state.nextNumber);
-    if (!next || !this.grantable(next)) return;
-    this.state.publishing = { number: next.number, workflowId: next.workflowId };
-    this.clearances.push(next.workflowId);
+  /** The pending publication went out: its blocks are finalized. Answers their workflows, which wait for this news. */
+  published(now: number): string[] {
+    const batch = this.takePending();
+    for (const proof of batch.proofs) this.finalize(proof.number, now);
+    this.pruneFinalized();
+    return batch.sources.map((source) => source.workflowId);
   }
 
-  /** The block a granted one checks is published before it publishes: the one before it, none for the chain's first. */
-  private predecessorOf(number: number): number | null {
-    const start = this.state.config.startNumber ?? number;
-    return number > start ? number - 1 : null;
+  /**
+   * The pending publication failed for good after its first `published` blocks went out: those
+   * are finalized (answered, as by `published`), and the chain halts at the next one until a retry or reorg.
+   */
+  publicationFailed(reason: string, published: number, now: number): string[] {
+    const { finalized, stopped } = this.stopPending(published, now);
+    this.state.publicationHalt = { number: stopped.number, reason: clip(`publication failed: ${reason}`) };
+    return finalized;
   }
 
-  private finalize(entry: BlockEntry, now: number): void {
+  /**
+   * The pending publication stopped at a block whose own workflow run does not confirm the
+   * proof it was reported with (a forged or stale report): the blocks before it went out and
+   * are finalized, that block fails (a retry proves it again). Answers the finalized blocks'
+   * workflows, and the refuted block's workflow, which the sequencer cancels.
+   */
+  settlementRefuted(reason: string, published: number, now: number): { finalized: string[]; refuted: string } {
+    const { finalized, stopped } = this.stopPending(published, now);
+    stopped.status = 'failed';
+    stopped.error = clip(`report refused: ${reason}`);
+    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete stopped[key];
+    return { finalized, refuted: stopped.workflowId };
+  }
+
+  /**
+   * Ends the pending publication after its first `published` blocks went out (at most all but
+   * one): those are finalized. Answers their workflow ids and the entry it stopped at.
+   */
+  private stopPending(published: number, now: number): { finalized: string[]; stopped: BlockEntry } {
+    const batch = this.takePending();
+    const done = Math.max(0, Math.min(published, batch.proofs.length - 1));
+    for (const proof of batch.proofs.slice(0, done)) this.finalize(proof.number, now);
+    this.pruneFinalized();
+    return {
+      finalized: batch.sources.slice(0, done).map((source) => source.workflowId),
+      stopped: this.blocks.get(batch.proofs[done].number) as BlockEntry,
+    };
+  }
+
+  private finalize(number: number, now: number): void {
+    const entry = this.blocks.get(number) as BlockEntry;
     entry.status = 'finalized';
     entry.finalizedAt = now;
     this.state.finalizedHead = entry.number;
     this.state.nextNumber = entry.number + 1;
-    this.pruneFinalized();
-    this.grantNext();
+  }
+
+  private takePending(): PendingPublication {
+    const batch = this.publishing;
+    if (!batch) throw new Error('no publication is pending');
+    this.publishing = undefined;
+    return batch;
   }
 
   private pruneFinalized(): void {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { BlockJobInput, BlockSettlement, PublicationClaim } from '../domain/block';
+import type { BlockJobInput, BlockSettlement } from '../domain/block';
 import { MAX_AHEAD_LIMIT, type ChainConfig, type ChainConfigBody } from '../domain/chain';
 import { FailureTypes, MAX_REASON_CHARS } from '../domain/failures';
 import { ChainBook, ChainRefusal, FINALIZED_KEPT, STATE_BOUND_BYTES } from '../sequencing/chain-book';
@@ -33,12 +33,10 @@ function refusal(run: () => unknown): string | undefined {
   }
 }
 
-type JobFields = Pick<BlockJobInput, 'number' | 'hash' | 'inputRef'>;
-
 /** A block workflow's report about `job`, as workflows/block.ts sends it. */
 function report(
   workflowId: string,
-  job: JobFields,
+  job: Pick<BlockJobInput, 'number' | 'hash' | 'inputRef'>,
   outcome: BlockSettlement['outcome'],
   extra: Partial<BlockSettlement> = {},
 ): BlockSettlement {
@@ -49,36 +47,9 @@ function report(
     ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
     outcome,
     segments: { total: 2, done: 2, running: 0, failed: 0 },
-    ...(outcome === 'finalized' ? { proofRef: refOf(job.number) } : { error: outcome === 'failed' ? 'bad input' : outcome }),
+    ...(outcome === 'proved' ? { proofRef: refOf(job.number) } : { error: outcome === 'failed' ? 'bad input' : outcome }),
     ...extra,
   };
-}
-
-/** A proved block's claim of its publication, as workflows/block.ts makes it. */
-function claimOf(workflowId: string, job: JobFields, extra: Partial<PublicationClaim> = {}): PublicationClaim {
-  return {
-    workflowId,
-    runId: `run-of-${workflowId}`,
-    number: job.number,
-    hash: job.hash,
-    ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
-    proofRef: refOf(job.number),
-    provingMs: 1_000,
-    overheadMs: 20,
-    segments: { total: 2, done: 2, running: 0, failed: 0 },
-    ...extra,
-  };
-}
-
-/** The granted block's run publishes and completes, then the next granted one, until none is granted. */
-function finalizeGranted(book: ChainBook): number[] {
-  const finalized: number[] = [];
-  for (let granted = book.publishing; granted; granted = book.publishing) {
-    const entry = book.entry(granted.number)!;
-    expect(book.publicationSeen(granted.workflowId, { proofRef: refOf(entry.number), hash: entry.hash }, 'completed', NOW)).toBe(true);
-    finalized.push(granted.number);
-  }
-  return finalized;
 }
 
 /** Starts what the book wants started and reports each start's job, as the workflow would. */
@@ -134,8 +105,9 @@ describe('chain book: admission', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
     book.submit({ number: 0, hash: hashOf(0) }, NOW);
     const [start] = book.nextStarts(1, NOW);
-    expect(book.claim(claimOf(start.workflowId, start.job), NOW)).toEqual({ decision: 'publish', after: null });
-    expect(finalizeGranted(book)).toEqual([0]);
+    book.settle(report(start.workflowId, start.job, 'proved'), NOW);
+    book.nextPublication();
+    book.published(NOW);
     expect(book.submit({ number: 0, hash: hashOf(0) }, NOW).outcome).toBe('duplicate');
     expect(refusal(() => book.checkSubmission({ number: 0, hash: hashOf(0, 1) }))).toBe(FailureTypes.AlreadyFinalized);
     const recovered = ChainBook.create('c', CONFIG);
@@ -156,7 +128,7 @@ describe('chain book: failures and halts', () => {
     book.submit({ number: 0, hash: hashOf(0), inputRef: refOf(99) }, NOW);
     const first = startAll(book).get(0)!;
     const [workflowId] = book.provingWorkflowIds();
-    book.settle(report(workflowId, first, 'failed'));
+    book.settle(report(workflowId, first, 'failed'), NOW);
     expect(book.halted()).toEqual({ number: 0, reason: 'bad input' });
     const retried = book.retry(0);
     expect(retried.workflowId).not.toBe(workflowId);
@@ -176,114 +148,76 @@ describe('chain book: failures and halts', () => {
     expect(refusal(() => book.checkRetry(0))).toBeUndefined();
     book.retry(0);
     startAll(book);
-    expect(book.claim(claimOf(workflowId, job), NOW).decision).toBe('refused');
-    expect(book.settle(report(workflowId, job, 'failed'))).toBe(false);
+    expect(book.settle(report(workflowId, job, 'proved'), NOW)).toBe(false);
     expect(book.entry(0)?.status).toBe('proving');
   });
 
-  it('counts a claim only for the block it accepted: a workflow of the same id proving another hash or input is refused', () => {
+  it('counts a report only for the block it accepted: a workflow of the same id proving another hash or input changes nothing', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
     book.submit({ number: 0, hash: hashOf(0), inputRef: refOf(1) }, NOW);
     const job = startAll(book).get(0)!;
     const [workflowId] = book.provingWorkflowIds();
-    expect(book.claim(claimOf(workflowId, { ...job, hash: hashOf(0, 1) }), NOW).decision).toBe('refused');
-    expect(book.claim(claimOf(workflowId, { ...job, inputRef: refOf(2) }), NOW).decision).toBe('refused');
-    expect(book.entry(0)?.status).toBe('proving');
-    expect(book.claim(claimOf(workflowId, job), NOW)).toEqual({ decision: 'publish', after: null });
+    expect(book.settle(report(workflowId, { ...job, hash: hashOf(0, 1) }, 'proved'), NOW)).toBe(false);
+    expect(book.settle(report(workflowId, { ...job, inputRef: refOf(2) }, 'proved'), NOW)).toBe(false);
+    expect(book.settle(report(workflowId, job, 'proved'), NOW)).toBe(true);
   });
 
-  it('counts only the claim and reports of the run it started', () => {
+  it('counts only the report of the run it started, and names that run in the publication', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
     book.submit({ number: 0, hash: hashOf(0) }, NOW);
     const job = startAll(book).get(0)!;
     const workflowId = book.provingWorkflowIds()[0];
     book.childStarted(workflowId, 'run-1');
-    expect(book.claim(claimOf(workflowId, job, { runId: 'run-2' }), NOW).decision).toBe('refused');
-    expect(book.claim(claimOf(workflowId, job, { runId: 'run-1' }), NOW).decision).toBe('publish');
-    expect(book.settle(report(workflowId, job, 'publicationFailed', { runId: 'run-2' }))).toBe(false);
-    expect(book.settle(report(workflowId, job, 'publicationFailed', { runId: 'run-1' }))).toBe(true);
-    expect(book.halted()?.number).toBe(0);
+    expect(book.settle({ ...report(workflowId, job, 'proved'), runId: 'run-2' }, NOW)).toBe(false);
+    expect(book.settle({ ...report(workflowId, job, 'proved'), runId: 'run-1' }, NOW)).toBe(true);
+    expect(book.nextPublication()?.sources).toEqual([{ workflowId, runId: 'run-1' }]);
   });
 
-  it('grants one block at a time, the next to finalize; a later proved block waits and is granted when its turn comes', () => {
+  it('fails a block whose workflow does not confirm its reported proof; the blocks before it are finalized; a retry proves it again', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
-    for (const number of [0, 1, 2]) book.submit({ number, hash: hashOf(number) }, NOW);
-    const jobs = startAll(book);
-    const id = (number: number) => book.entry(number)!.workflowId;
-    expect(book.claim(claimOf(id(2), jobs.get(2)!), NOW)).toEqual({ decision: 'wait' });
-    expect(book.claim(claimOf(id(1), jobs.get(1)!), NOW)).toEqual({ decision: 'wait' });
-    expect(book.snapshot()).toMatchObject({ proved: [1, 2], inFlight: [0] });
-    // A report of a publication is no evidence of one, and no record of a later block finalizes it out of turn.
-    expect(book.settle(report(id(1), jobs.get(1)!, 'finalized'))).toBe(false);
-    expect(book.publicationSeen(id(1), { proofRef: refOf(1), hash: hashOf(1) }, 'completed', NOW)).toBe(false);
-    expect(book.claim(claimOf(id(0), jobs.get(0)!), NOW)).toEqual({ decision: 'publish', after: null });
-    expect(book.takeClearances()).toEqual([]);
-    // While block 0's run holds the grant, no reorg reaches it.
-    expect(refusal(() => book.checkReorg({ fromNumber: 0 }))).toBe(FailureTypes.Conflict);
-    expect(book.settle(report(id(0), jobs.get(0)!, 'finalized'))).toBe(false);
-    book.publicationSeen(id(0), { proofRef: refOf(0), hash: hashOf(0) }, 'completed', NOW);
-    // Block 1 is granted by the book itself; its run hears of it, claims again and publishes after block 0.
-    expect(book.takeClearances()).toEqual([id(1)]);
-    expect(book.publishing).toEqual({ number: 1, workflowId: id(1) });
-    expect(book.claim(claimOf(id(1), jobs.get(1)!), NOW)).toEqual({ decision: 'publish', after: 0 });
-    expect(refusal(() => book.checkReorg({ fromNumber: 1 }))).toBe(FailureTypes.Conflict);
-    expect(refusal(() => book.checkReorg({ fromNumber: 2 }))).toBeUndefined();
-    expect(finalizeGranted(book)).toEqual([1, 2]);
+    for (const number of [0, 1]) book.submit({ number, hash: hashOf(number) }, NOW);
+    for (const [number, job] of startAll(book)) book.settle(report(book.entry(number)!.workflowId, job, 'proved'), NOW);
+    const batch = book.nextPublication()!;
+    expect(book.settlementRefuted('forged', 1, NOW)).toEqual({
+      finalized: [batch.sources[0].workflowId],
+      refuted: batch.sources[1].workflowId,
+    });
+    expect(book.snapshot()).toMatchObject({ finalizedHead: 0, failed: [1], halted: { number: 1 } });
+    expect(book.entry(1)).toMatchObject({ status: 'failed', error: 'report refused: forged' });
+    expect(book.entry(1)?.proofRef).toBeUndefined();
+    expect(book.retry(1).workflowId).not.toBe(batch.sources[1].workflowId);
   });
 
-  it('halts on a publication that fails for good, keeps the halt and the wait through continue-as-new, and grants again on retry', () => {
+  it('halts on a publication that fails for good, keeps the halt through continue-as-new, and resumes on retry', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
     book.submit({ number: 0, hash: hashOf(0) }, NOW);
     const job = startAll(book).get(0)!;
-    const [workflowId] = book.provingWorkflowIds();
-    expect(book.claim(claimOf(workflowId, job), NOW).decision).toBe('publish');
-    book.settle(report(workflowId, job, 'publicationFailed', { error: 'block c#0 was already published with hash 0x…' }));
+    book.settle(report(book.provingWorkflowIds()[0], job, 'proved'), NOW);
+    expect(book.nextPublication()?.proofs).toEqual([{ number: 0, hash: hashOf(0), proofRef: refOf(0) }]);
+    book.publicationFailed('block c#0 was already published with hash 0x…', 0, NOW);
     const carried = ChainBook.fromState(JSON.parse(JSON.stringify(book.toState())));
     expect(carried.snapshot().halted).toEqual({ number: 0, reason: 'publication failed: block c#0 was already published with hash 0x…' });
-    // Nothing to say it published: still halted.
-    expect(carried.publicationSeen(workflowId, undefined, 'completed', NOW)).toBe(false);
-    expect(carried.claim(claimOf(workflowId, job), NOW)).toEqual({ decision: 'wait' });
+    expect(carried.nextPublication()).toBeUndefined();
     carried.retry(0);
-    expect(carried.takeClearances()).toEqual([workflowId]);
-    expect(carried.claim(claimOf(workflowId, job), NOW)).toEqual({ decision: 'publish', after: null });
+    expect(carried.nextPublication()?.proofs[0].number).toBe(0);
   });
 
-  it('carries a grant through continue-as-new; a granted run that closed without reporting is settled by the publisher record', () => {
+  it('finalizes the blocks of a batch that went out before the one refused, and halts at that one', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
-    for (const number of [0, 1]) book.submit({ number, hash: hashOf(number) }, NOW);
-    const jobs = startAll(book);
-    const id = (number: number) => book.entry(number)!.workflowId;
-    book.claim(claimOf(id(0), jobs.get(0)!), NOW);
-    const carried = ChainBook.fromState(JSON.parse(JSON.stringify(book.toState())));
-    expect(carried.publishing).toEqual({ number: 0, workflowId: id(0) });
-    // Closed after it published (its report lost): finalized from the record, and the next is granted.
-    expect(carried.closedWithoutReport(id(0), 'TERMINATED')).toBe(false);
-    expect(carried.publishing?.workflowId).toBe(id(0));
-    expect(carried.publicationSeen(id(0), { proofRef: refOf(0), hash: hashOf(0) }, 'TERMINATED', NOW)).toBe(true);
-    expect(carried.finalizedHead).toBe(0);
-    carried.claim(claimOf(id(1), jobs.get(1)!), NOW);
-    // Closed before it published: the block failed and can be retried.
-    carried.publicationSeen(id(1), undefined, 'block workflow closed without reporting: TERMINATED', NOW);
-    expect(carried.snapshot()).toMatchObject({ finalizedHead: 0, failed: [1], halted: { number: 1 } });
-    expect(refusal(() => carried.checkRetry(1))).toBeUndefined();
-  });
-
-  it('fails a proved block whose run closed while it waited: nothing else can publish its proof', () => {
-    const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
-    for (const number of [0, 1]) book.submit({ number, hash: hashOf(number) }, NOW);
-    const jobs = startAll(book);
-    const waiting = book.entry(1)!.workflowId;
-    expect(book.claim(claimOf(waiting, jobs.get(1)!), NOW).decision).toBe('wait');
-    expect(book.closedWithoutReport(waiting, 'TERMINATED')).toBe(true);
-    expect(book.entry(1)).toMatchObject({ status: 'failed', error: 'TERMINATED' });
-    expect(book.entry(1)?.proofRef).toBeUndefined();
+    for (const number of [0, 1, 2]) book.submit({ number, hash: hashOf(number) }, NOW);
+    for (const [number, job] of startAll(book)) book.settle(report(book.entry(number)!.workflowId, job, 'proved'), NOW);
+    const batch = book.nextPublication()!;
+    expect(batch.proofs.map((proof) => proof.number)).toEqual([0, 1, 2]);
+    expect(book.publicationFailed('refused', 2, NOW)).toEqual(batch.sources.slice(0, 2).map((source) => source.workflowId));
+    expect(book.snapshot()).toMatchObject({ finalizedHead: 1, halted: { number: 2, reason: 'publication failed: refused' } });
+    expect(refusal(() => book.checkReorg({ fromNumber: 1 }))).toBe(FailureTypes.Conflict);
   });
 
   it('cuts failure reasons to one short line, so an error text never grows the carried state', () => {
     const book = ChainBook.create('c', { ...CONFIG, startNumber: 0 });
     book.submit({ number: 0, hash: hashOf(0) }, NOW);
     const job = startAll(book).get(0)!;
-    book.settle(report(book.provingWorkflowIds()[0], job, 'failed', { error: 'line\n\u0000'.repeat(100_000) }));
+    book.settle(report(book.provingWorkflowIds()[0], job, 'failed', { error: 'line\n\u0000'.repeat(100_000) }), NOW);
     expect(book.entry(0)?.error).toHaveLength(MAX_REASON_CHARS);
     expect(book.entry(0)?.error).not.toMatch(/[\u0000-\u001f]/);
   });
@@ -327,9 +261,8 @@ describe('chain book: carried state bound', () => {
         if (starts.length === 0) return;
         for (const start of starts) {
           book.childStarted(start.workflowId, '01a231e7-fa2e-7d96-90b0-c106269b7c1f');
-          book.claim(
-            claimOf(start.workflowId, start.job, {
-              runId: '01a231e7-fa2e-7d96-90b0-c106269b7c1f',
+          book.settle(
+            report(start.workflowId, start.job, 'proved', {
               provingMs: 123456.78901234567,
               overheadMs: 98765.43210987654,
               segments: { total: 2000, done: 2000, running: 0, failed: 2000 },
@@ -344,7 +277,7 @@ describe('chain book: carried state bound', () => {
     while (next < base + FINALIZED_KEPT + 1) {
       for (let n = next; n < next + MAX_AHEAD_LIMIT && n < base + FINALIZED_KEPT + 1; n += 1) submit(n);
       proveAll();
-      finalizeGranted(book);
+      while (book.nextPublication()) book.published(NOW);
       next = book.nextNumber as number;
     }
     for (let n = next; n < next + MAX_AHEAD_LIMIT; n += 1) submit(n);
@@ -367,6 +300,7 @@ describe('chain book: carried state bound', () => {
             error: heaviest,
             segments: { total: 2000, done: 1999, running: 2000, failed: 2000 },
           }),
+          NOW,
         );
     }
     expect(book.snapshot().failed).toHaveLength(MAX_AHEAD_LIMIT);
@@ -391,8 +325,8 @@ type Operation =
   | { kind: 'settle'; pick: number; outcome: 'proved' | 'failed' | 'cancelled' | 'closed' | 'stale' }
   | { kind: 'reorg'; offset: number }
   | { kind: 'retry'; pick: number }
-  | { kind: 'publish'; ok: boolean }
-  | { kind: 'forgeFinalized'; pick: number }
+  | { kind: 'publish' }
+  | { kind: 'published'; ok: boolean; wentOut: number; refuted?: boolean }
   | { kind: 'continueAsNew' }
   | { kind: 'recover' };
 
@@ -445,16 +379,18 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reorg' as const), offset: fc.integer({ min: -1, max: 8 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('retry' as const), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'publish' as const }) },
   {
-    weight: 5,
+    weight: 3,
     arbitrary: fc.record({
-      kind: fc.constant('publish' as const),
-      // The granted run's publication went out, or failed for good.
+      kind: fc.constant('published' as const),
       ok: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      // On a failure: how many blocks of the batch went out before it.
+      wentOut: fc.nat({ max: 3 }),
+      // On a failure: the next block's own workflow did not confirm its proof (a forged report), not a publisher refusal.
+      refuted: fc.boolean(),
     }),
   },
-  // Any client of the namespace can signal: a report of a publication that never happened.
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('forgeFinalized' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'continueAsNew' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'recover' as const }) },
 );
@@ -470,8 +406,8 @@ class World {
   ended: { workflowId: string; job: BlockJobInput }[] = [];
   /** Every publication, in order. */
   readonly ledger: { number: number; hash: string }[] = [];
-  /** Granted runs that heard of their grant (by their claim's answer or the sequencer's signal): workflow id → `after`. */
-  readonly granted = new Map<string, number | null>();
+  /** The publication handed out and not yet reported. */
+  pending: { number: number; hash: string }[] | undefined;
   private tag = 0;
 
   constructor(private readonly options: { finalizedKept: number }) {
@@ -539,37 +475,18 @@ class World {
           const stale = this.ended[op.pick % Math.max(1, this.ended.length)];
           if (!stale) return;
           const before = JSON.stringify(book.snapshot());
-          const answer = book.claim(claimOf(stale.workflowId, stale.job), NOW);
-          book.settle(report(stale.workflowId, stale.job, 'failed'));
+          book.settle(report(stale.workflowId, stale.job, 'proved'), NOW);
           expect(JSON.stringify(book.snapshot())).toBe(before);
-          // Only a run whose block is finalized (it published, then lost the answer) may publish again.
-          if (answer.decision === 'publish') expect(book.entry(stale.job.number)?.status).toBe('finalized');
           return;
         }
         const ids = [...this.running.keys()];
         const workflowId = ids[op.pick % Math.max(1, ids.length)];
         if (!workflowId) return;
         const job = this.running.get(workflowId) as BlockJobInput;
-        if (op.outcome === 'proved') {
-          const answer = book.claim(claimOf(workflowId, job), NOW);
-          expect(answer.decision).not.toBe('refused');
-          if (answer.decision === 'publish') this.granted.set(workflowId, answer.after);
-          return;
-        }
-        if (op.outcome === 'closed') {
-          if (
-            !book.closedWithoutReport(workflowId, 'block workflow closed without reporting: TERMINATED') &&
-            book.publishing?.workflowId === workflowId
-          ) {
-            // The publisher's record says whether it published before it closed: here it did when it had heard of its grant.
-            const published = this.granted.has(workflowId);
-            if (published) this.publishFor(workflowId, job);
-            book.publicationSeen(workflowId, published ? { proofRef: refOf(job.number), hash: job.hash } : undefined, 'TERMINATED', NOW);
-          }
-        } else {
-          book.settle(report(workflowId, job, op.outcome));
-        }
-        this.end(workflowId);
+        if (op.outcome === 'closed') book.closedWithoutReport(workflowId, 'block workflow closed without reporting: TERMINATED');
+        else book.settle(report(workflowId, job, op.outcome), NOW);
+        // A proved block's workflow stays open until finalized; the others end here.
+        if (op.outcome !== 'proved') this.end(workflowId);
         return;
       }
       case 'reorg': {
@@ -589,38 +506,47 @@ class World {
         return;
       }
       case 'publish': {
-        this.deliverClearances();
-        const holder = book.publishing;
-        if (!holder || !this.granted.has(holder.workflowId)) return;
-        const job = this.running.get(holder.workflowId) as BlockJobInput;
-        if (!op.ok) {
-          book.settle(report(holder.workflowId, job, 'publicationFailed', { error: 'publisher refused' }));
-          this.granted.delete(holder.workflowId);
-          expect(book.halted()).toEqual({ number: job.number, reason: 'publication failed: publisher refused' });
-          return;
+        const batch = book.nextPublication();
+        if (!batch) return;
+        expect(this.pending).toBeUndefined();
+        this.pending = batch.proofs.map(({ number, hash }) => ({ number, hash }));
+        for (const proof of batch.proofs) {
+          // Published with the hash of the submission accepted for it.
+          expect(proof.hash).toBe(this.accepted.get(proof.number)?.hash);
         }
-        this.publishFor(holder.workflowId, job);
-        // Its report is no evidence; its run's completion is.
-        expect(book.settle(report(holder.workflowId, job, 'finalized'))).toBe(false);
-        expect(book.publicationSeen(holder.workflowId, { proofRef: refOf(job.number), hash: job.hash }, 'completed', NOW)).toBe(true);
-        this.end(holder.workflowId);
         return;
       }
-      case 'forgeFinalized': {
-        // A forged claim (it may be granted: the claim is an update anyone can send) and a forged report.
-        const ids = [...this.running.keys()];
-        const workflowId = ids[op.pick % Math.max(1, ids.length)];
-        if (!workflowId) return;
-        const job = this.running.get(workflowId) as BlockJobInput;
-        book.claim(claimOf(workflowId, job, { proofRef: refOf(999_999) }), NOW);
-        const head = book.finalizedHead;
-        expect(book.settle(report(workflowId, job, 'finalized', { proofRef: refOf(999_999) }))).toBe(false);
-        expect(book.finalizedHead).toBe(head);
+      case 'published': {
+        const batch = this.pending;
+        if (!batch) return;
+        this.pending = undefined;
+        if (!op.ok && op.refuted) {
+          const { finalized, refuted } = book.settlementRefuted('its workflow did not produce this proof', op.wentOut, NOW);
+          const wentOut = Math.min(op.wentOut, batch.length - 1);
+          expect(finalized).toHaveLength(wentOut);
+          this.ledger.push(...batch.slice(0, wentOut));
+          // The refused block failed (a retry proves it again) and its workflow is cancelled.
+          expect(book.entry(batch[wentOut].number)).toMatchObject({ status: 'failed', error: expect.stringContaining('report refused') });
+          for (const workflowId of [...finalized, refuted]) this.end(workflowId);
+          return;
+        }
+        if (!op.ok) {
+          const finalized = book.publicationFailed('publisher refused', op.wentOut, NOW);
+          const wentOut = Math.min(op.wentOut, batch.length - 1);
+          expect(finalized).toHaveLength(wentOut);
+          this.ledger.push(...batch.slice(0, wentOut));
+          for (const workflowId of finalized) this.end(workflowId);
+          return;
+        }
+        const finalized = book.published(NOW);
+        expect(finalized.length).toBe(batch.length);
+        this.ledger.push(...batch);
+        // Their workflows hear the news and end (one closed early, terminated while waiting, is already gone).
+        for (const workflowId of finalized) this.end(workflowId);
         return;
       }
       case 'continueAsNew': {
-        // The sequencer tells granted blocks before it continues as new (its clearances are not carried).
-        this.deliverClearances();
+        if (this.pending) return;
         const state = book.toState();
         const carried = ChainBook.fromState(JSON.parse(JSON.stringify(state)));
         expect(carried.toState()).toEqual(state);
@@ -630,8 +556,7 @@ class World {
       }
       case 'recover': {
         // The sequencer is lost; an operator recovers it: its configuration, the head from the publication records.
-        // (Not while a run holds a grant: that run could still publish after the recovery read the head.)
-        if (book.publishing) return;
+        if (this.pending) return;
         const { config } = book.toState();
         this.book = ChainBook.create('model', config, this.options);
         this.book.recoverPublishedHead(this.ledger.at(-1)?.number ?? null);
@@ -639,7 +564,6 @@ class World {
         const head = this.ledger.at(-1)?.number ?? -1;
         for (const number of [...this.accepted.keys()]) if (number > head) this.accepted.delete(number);
         this.running.clear();
-        this.granted.clear();
         this.ended = [];
         return;
       }
@@ -650,29 +574,7 @@ class World {
     const job = this.running.get(workflowId);
     if (!job) return;
     this.running.delete(workflowId);
-    this.granted.delete(workflowId);
     this.ended.push({ workflowId, job });
-  }
-
-  /** The sequencer signals the blocks the book granted on its own; each claims again and is told to publish. */
-  private deliverClearances(): void {
-    for (const workflowId of this.book.takeClearances()) {
-      const job = this.running.get(workflowId);
-      if (!job) continue;
-      const answer = this.book.claim(claimOf(workflowId, job), NOW);
-      expect(answer.decision).toBe('publish');
-      if (answer.decision === 'publish') this.granted.set(workflowId, answer.after);
-    }
-  }
-
-  /** The granted run publishes, as activities/orchestration.ts does: only after the block its grant names. */
-  private publishFor(workflowId: string, job: BlockJobInput): void {
-    const after = this.granted.get(workflowId);
-    expect(after).toBeDefined();
-    expect(after ?? null).toBe(this.ledger.at(-1)?.number ?? null);
-    // Published with the hash of the submission accepted for it.
-    expect(job.hash).toBe(this.accepted.get(job.number)?.hash);
-    this.ledger.push({ number: job.number, hash: job.hash });
   }
 
   checkInvariants(): void {
@@ -699,13 +601,7 @@ class World {
     // Every proving block has a running workflow (or it would hold the chain forever).
     for (const workflowId of book.provingWorkflowIds()) expect(this.running.has(workflowId)).toBe(true);
     // The carried state is bounded.
-    expect(Buffer.byteLength(JSON.stringify(book.toState()))).toBeLessThanOrEqual(STATE_BOUND_BYTES);
-    // At most one grant, for the next block to finalize, held by a running workflow.
-    const holder = book.publishing;
-    if (holder) {
-      expect(holder.number).toBe(view.nextToFinalize);
-      expect(this.running.has(holder.workflowId) || book.entry(holder.number)?.status === 'proved').toBe(true);
-    }
+    if (!this.pending) expect(Buffer.byteLength(JSON.stringify(book.toState()))).toBeLessThanOrEqual(STATE_BOUND_BYTES);
     // The chain halts exactly when the next block needs an operator.
     const next = view.nextToFinalize === null ? undefined : book.entry(view.nextToFinalize);
     if (view.halted === null) expect(next?.status === 'failed' || next?.status === 'cancelled').toBe(false);
@@ -714,6 +610,7 @@ class World {
   /** What an operator and healthy workers do from here: afterwards every accepted block must be finalized. */
   drain(): void {
     const book = this.book;
+    if (this.pending) this.apply({ kind: 'published', ok: true, wentOut: 0 });
     book.setPaused(false);
     book.configure({ mode: 'pipelined', maxInFlight: 256, maxAhead: MAX_AHEAD_LIMIT });
     for (let round = 0; round < 500; round += 1) {
@@ -730,13 +627,12 @@ class World {
       }
       this.apply({ kind: 'start', max: 256 });
       for (const [workflowId, job] of [...this.running]) {
-        const status = book.entry(job.number)?.workflowId === workflowId ? book.entry(job.number)?.status : undefined;
-        if (status === 'proving' || (status === 'proved' && book.publishing?.workflowId === workflowId && !this.granted.has(workflowId))) {
-          const answer = book.claim(claimOf(workflowId, job), NOW);
-          if (answer.decision === 'publish') this.granted.set(workflowId, answer.after);
+        if (book.entry(job.number)?.workflowId === workflowId && book.entry(job.number)?.status === 'proving') {
+          book.settle(report(workflowId, job, 'proved'), NOW);
         }
       }
-      for (let n = 0; n < 300 && book.publishing; n += 1) this.apply({ kind: 'publish', ok: true });
+      this.apply({ kind: 'publish' });
+      this.apply({ kind: 'published', ok: true, wentOut: 0 });
       this.checkInvariants();
       const after = book.snapshot();
       if (after.queued.length + after.inFlight.length + after.proved.length + after.failed.length === 0) break;

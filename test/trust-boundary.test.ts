@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BlockProofResult } from '../domain/block';
 import { SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
-import { blockEntryQuery, blockSettledSignal, claimPublicationUpdate, setPausedUpdate } from '../workflows/definitions';
+import { blockEntryQuery, blockSettledSignal } from '../workflows/definitions';
 import { TestApi } from './support/api';
 import { publishedDir, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
@@ -80,39 +80,37 @@ describe('trust boundary: API clients and the workers', () => {
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.GpuClass)).toBe('rtx5090');
   });
 
-  it("never publishes a proof the block's own workflow did not produce: a forged claim and report finalize nothing", async () => {
+  it("never publishes a proof the block's own workflow did not produce: a forged report fails the block, a retry proves it", async () => {
     const chainId = await chainWithBlock0(
       'forged',
       { gpuClass: 'l4', prover: 'simulated', segments: 1 },
       { simulate: { segmentMs: 4_000, aggregateMs: 5 } },
     );
     const sequencer = stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId));
-    const entry = await waitFor('block 0 to be proving with its run recorded', async () => {
+    const entry = await waitFor('block 0 to be proving', async () => {
       const current = await sequencer.query(blockEntryQuery, 0);
-      return current?.status === 'proving' && current.runId !== undefined ? current : undefined;
+      return current?.status === 'proving' ? current : undefined;
     });
-    // Any client of the namespace can send updates and signals: this one claims block 0's
-    // publication for its run, with a proof of its choosing, and reports it published.
+    // Any client of the namespace can signal the sequencer; this one reports block 0 proved with a proof of its choosing.
     const forged = `sha256:${'f'.repeat(64)}`;
-    const block = {
+    await sequencer.signal(blockSettledSignal, {
       workflowId: entry.workflowId,
-      runId: entry.runId as string,
       number: 0,
       hash: entry.hash,
       ...(entry.inputRef !== undefined ? { inputRef: entry.inputRef } : {}),
-    };
-    const segments = { total: 1, done: 1, running: 0, failed: 0 };
-    const answer = await sequencer.executeUpdate(claimPublicationUpdate, {
-      args: [{ ...block, proofRef: forged, provingMs: 1, overheadMs: 1, segments }],
+      outcome: 'proved',
+      proofRef: forged,
+      segments: { total: 1, done: 1, running: 0, failed: 0 },
     });
-    expect(answer).toEqual({ decision: 'publish', after: null });
-    await sequencer.signal(blockSettledSignal, { ...block, outcome: 'finalized', proofRef: forged, segments });
-    // An update after the signal is handled after it: from here the sequencer has seen both.
-    await sequencer.executeUpdate(setPausedUpdate, { args: [false] });
-    const view = await stack.api.chain(chainId);
-    expect(view.finalizedHead).toBeNull();
+    const refused = await stack.api.waitForChain(chainId, 'the forged report to be refused', (view) => view.failed.includes(0));
+    expect(refused.failures[0].error).toMatch(/^report refused: block .*#0: its workflow .* did not produce proof sha256:f{64}/);
+    expect(refused.finalizedHead).toBeNull();
     expect(existsSync(path.join(publishedDir(), chainId, '0.json'))).toBe(false);
-    // The block's own run publishes its own proof when it is done, and only then is the block finalized.
+    // The run it claimed to be was stopped; a retry proves the block for real.
+    await waitFor('the original run to be cancelled', async () =>
+      (await stack.cluster.client.workflow.getHandle(entry.workflowId).describe()).status.name === 'CANCELLED' ? true : undefined,
+    );
+    expect((await stack.api.request('POST', `/v1/chains/${chainId}/blocks/0/retry`)).status).toBe(202);
     await stack.api.waitUntilFinalized(chainId, 0);
     const published = JSON.parse(readFileSync(path.join(publishedDir(), chainId, '0.json'), 'utf8')) as { proofRef: string };
     expect(published.proofRef).not.toBe(forged);

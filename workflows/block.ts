@@ -26,22 +26,13 @@ import {
   type BlockProofResult,
   type BlockSettlement,
   type BlockStatus,
-  type PublicationClaim,
   type SegmentTiming,
   type WorkReceipt,
 } from '../domain/block';
 import { describeFailure, FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
-import { blockProgressQuery, blockSettledSignal, publicationClearedSignal } from './definitions';
-import {
-  aggregationPriority,
-  GPU_TASK_RETRY,
-  HEDGE_ATTEMPT_OFFSET,
-  hedgeDueAt,
-  LOCAL_ACTIVITY_RETRY,
-  proverRetryDelayMs,
-  PUBLICATION_RETRY,
-} from './policy';
+import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal } from './definitions';
+import { aggregationPriority, GPU_TASK_RETRY, HEDGE_ATTEMPT_OFFSET, hedgeDueAt, LOCAL_ACTIVITY_RETRY, proverRetryDelayMs } from './policy';
 
 /** The first promise to fulfil; rejects with the first error only when all reject. */
 function firstFulfilled<T>(promises: Promise<T>[]): Promise<T> {
@@ -77,15 +68,6 @@ const orchestration = proxyLocalActivities<OrchestrationActivities>({
   retry: LOCAL_ACTIVITY_RETRY,
 });
 
-// The claim and the publication are local activities too: the proof goes out from the run that
-// made and verified it, in the same workflow task as its verification. Bounded, like the
-// sequencer's publication before it: a publisher that stays down halts the chain visibly.
-const publication = proxyLocalActivities<OrchestrationActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: PUBLICATION_RETRY,
-});
-
 interface AggregationTiming {
   level: number;
   receipt: WorkReceipt;
@@ -115,9 +97,9 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.BlockStatus, value: status }]);
   };
   setHandler(blockProgressQuery, () => progress);
-  let cleared = false;
-  setHandler(publicationClearedSignal, () => {
-    cleared = true;
+  let finalized = false;
+  setHandler(blockFinalizedSignal, () => {
+    finalized = true;
   });
   // A sequencer starts its blocks with these set; only a block started directly sets them itself
   // (each upsert is a history event and a visibility write, on every block).
@@ -131,10 +113,8 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   }
   const deadlineWatch = watchDeadline(job.deadlineAt);
 
-  /** Tells the chain's sequencer (when a sequencer started this block) how the block ended, or that its publication failed. */
-  const settle = async (
-    outcome: Omit<BlockSettlement, 'workflowId' | 'runId' | 'number' | 'hash' | 'inputRef' | 'segments'>,
-  ): Promise<void> => {
+  /** Tells the chain's sequencer (when a sequencer started this block) how the block ended. */
+  const settle = async (outcome: Omit<BlockSettlement, 'workflowId' | 'number' | 'hash' | 'inputRef' | 'segments'>): Promise<void> => {
     deadlineWatch.stop();
     const parent = workflowInfo().parent;
     if (!parent) return;
@@ -147,51 +127,10 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
       segments: { ...progress.segments },
     };
-    // Even a cancelled block must report, or its sequencer would wait for it forever. Awaited:
-    // a signal still pending when the workflow completes is not delivered.
+    // Even a cancelled block must report, or its sequencer would wait for it forever.
     await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(blockSettledSignal, settlement)).catch(
       () => undefined,
     );
-  };
-
-  /**
-   * Publishes the verified proof from this run once the sequencer grants it (the block before
-   * it is finalized; no reorg can reach it from then on). A block that must wait hears by signal
-   * and claims again; a publication that fails for good is reported, halting the chain here,
-   * and waits for the grant of an operator's retry.
-   */
-  const publishInTurn = async (sequencerWorkflowId: string, claim: PublicationClaim): Promise<{ report: boolean }> => {
-    for (let waited = false; ;) {
-      cleared = false;
-      // Once granted, the publication runs to its end whatever cancellation arrives meanwhile.
-      const outcome = await CancellationScope.nonCancellable(async () => {
-        const answer = await publication.claimPublication({ sequencerWorkflowId, claim });
-        if (answer.decision !== 'publish') return answer;
-        try {
-          await publication.publishProof({
-            chainId: job.chainId,
-            number: job.number,
-            hash: job.hash,
-            proofRef: claim.proofRef,
-            after: answer.after,
-          });
-          return { decision: 'published' as const, report: answer.report === true };
-        } catch (error) {
-          return { decision: 'failed' as const, error: describeFailure(error) };
-        }
-      });
-      if (outcome.decision === 'published') return { report: outcome.report };
-      if (outcome.decision === 'refused') {
-        throw ApplicationFailure.nonRetryable(`the chain refused this run's publication: ${outcome.reason}`, FailureTypes.Conflict);
-      }
-      if (outcome.decision === 'failed') await settle({ outcome: 'publicationFailed', error: outcome.error });
-      if (!waited) {
-        // Only a block that waits shows `proved` in the Web UI: one that publishes at once goes straight to `finalized`.
-        waited = true;
-        setStatus('proved');
-      }
-      await condition(() => cleared);
-    }
   };
 
   const gpuOptions = (priorityKey: number): ActivityOptions => ({
@@ -356,27 +295,12 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const criticalPathMs = root.criticalPathMs + verdict.provingMs;
     const overheadMs = Math.max(0, totalMs - criticalPathMs);
     progress.proofRef = root.proofRef;
-    progress.status = 'proved';
-    const parent = workflowInfo().parent;
-    if (!parent) {
-      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.BlockStatus, value: 'proved' }]);
-    } else {
-      const { workflowId, runId } = workflowInfo();
-      const { report } = await publishInTurn(parent.workflowId, {
-        workflowId,
-        runId,
-        number: job.number,
-        hash: job.hash,
-        ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
-        proofRef: root.proofRef,
-        provingMs: criticalPathMs,
-        overheadMs,
-        segments: { ...progress.segments },
-      });
+    setStatus('proved');
+    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs });
+    if (workflowInfo().parent) {
+      // Stay open until the sequencer finalizes this block, so BlockStatus (and the Web UI) follow it to the end.
+      await condition(() => finalized);
       setStatus('finalized');
-      // The sequencer run that started this block sees it complete; a later run of it hears by signal.
-      if (report) await settle({ outcome: 'finalized', proofRef: root.proofRef });
-      else deadlineWatch.stop();
     }
     return {
       block,

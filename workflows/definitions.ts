@@ -1,18 +1,15 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BlockProgress, BlockSettlement, PublicationAnswer, PublicationClaim } from '../domain/block';
+import type { BlockProgress, BlockSettlement } from '../domain/block';
 import type { BlockAdmission, BlockEntry, ChainConfigBody, ChainSnapshot, ReorgBody, SubmitResult } from '../domain/chain';
 
 /** Answers a block's live progress: status and segment counts. */
 export const blockProgressQuery = defineQuery<BlockProgress>('blockProgress');
 
-/** Sent by a block workflow to its chain's sequencer when it ends (finalized, failed, cancelled) or its publication failed. */
+/** Sent by a block workflow to its chain's sequencer when it ends (proved, failed or cancelled). */
 export const blockSettledSignal = defineSignal<[BlockSettlement]>('blockSettled');
 
-/** Sent by a proved block's local activity to its sequencer: may it publish now? */
-export const claimPublicationUpdate = defineUpdate<PublicationAnswer, [PublicationClaim]>('claimPublication');
-
-/** Sent by the sequencer to a proved block that waits: its turn to publish came; it claims again (the claim is what counts). */
-export const publicationClearedSignal = defineSignal('publicationCleared');
+/** Sent by the sequencer to a proved block once it is finalized and published; the block workflow then ends. */
+export const blockFinalizedSignal = defineSignal('blockFinalized');
 
 export const submitBlockUpdate = defineUpdate<SubmitResult, [BlockAdmission]>('submitBlock');
 export const configureChainUpdate = defineUpdate<ChainSnapshot, [ChainConfigBody]>('configureChain');

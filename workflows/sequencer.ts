@@ -1,5 +1,6 @@
 import {
   allHandlersFinished,
+  ActivityFailure,
   ApplicationFailure,
   condition,
   continueAsNew,
@@ -13,17 +14,16 @@ import {
 } from '@temporalio/workflow';
 import type { OrchestrationActivities } from '../activities/types';
 import type { ChainConfig, ChainState } from '../domain/chain';
-import { describeFailure } from '../domain/failures';
+import { describeFailure, FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
-import { ChainBook, ChainRefusal, type BlockStart } from '../sequencing/chain-book';
+import { ChainBook, ChainRefusal, type BlockStart, type PendingPublication } from '../sequencing/chain-book';
 import { blockProofWorkflow } from './block';
 import {
   blockEntryQuery,
+  blockFinalizedSignal,
   blockSettledSignal,
   chainSnapshotQuery,
-  claimPublicationUpdate,
   configureChainUpdate,
-  publicationClearedSignal,
   reorgUpdate,
   retryBlockUpdate,
   setPausedUpdate,
@@ -52,6 +52,7 @@ const RECONCILE_EVERY_MS = 30_000;
 const orchestration = proxyActivities<OrchestrationActivities>({
   taskQueue: ORCHESTRATION_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
+  // Bounded: a publication that keeps failing halts the chain (visibly) instead of wedging it.
   scheduleToCloseTimeout: '10 minutes',
   retry: PUBLICATION_RETRY,
 });
@@ -59,10 +60,9 @@ const orchestration = proxyActivities<OrchestrationActivities>({
 /**
  * One per chain: wires the chain's book (sequencing/chain-book.ts) to Temporal. Updates and
  * signals go to the book; the blocks it decides to start become child workflows with
- * deterministic ids, which claim their publication by update and report back by signal (so
- * they survive this workflow's continue-as-new) and publish their own proofs when the book
- * grants it: the sequencer is on a block's path only at its admission and its grant. Nothing
- * here decides anything about the chain: that is the book's, and tested without a server.
+ * deterministic ids, which report back by signal (so they survive this workflow's
+ * continue-as-new); the publications it hands out become activities. Nothing here decides
+ * anything about the chain: that is the book's, and tested without a server.
  */
 export async function chainSequencerWorkflow(input: SequencerInput): Promise<void> {
   const options = { finalizedKept: input.finalizedKept };
@@ -91,31 +91,6 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   const changed = <T>(value: T): T => {
     dirty = true;
     return value;
-  };
-
-  /** Asks the publisher whether the block published, until it answers, and tells the book (`publicationSeen`). */
-  const lookUpPublication = (workflowId: string, number: number, reason: string): void => {
-    notificationsPending += 1;
-    void (async () => {
-      for (;;) {
-        try {
-          const record = await orchestration.publishedProof({ chainId: book.chainId, number });
-          if (book.publicationSeen(workflowId, record ?? undefined, reason, Date.now())) dirty = true;
-          return;
-        } catch {
-          await sleep(RECONCILE_EVERY_MS);
-        }
-      }
-    })().finally(() => {
-      notificationsPending -= 1;
-    });
-  };
-
-  /** A block's run closed without its report: it failed, unless it held the grant and published first (the publisher says). */
-  const closedWithoutReport = (workflowId: string, reason: string): void => {
-    if (book.closedWithoutReport(workflowId, reason)) dirty = true;
-    const granted = book.publishing;
-    if (granted?.workflowId === workflowId) lookUpPublication(workflowId, granted.number, reason);
   };
 
   // A new run without a book (a new chain, or a lost one recovered) first reads what was already
@@ -218,24 +193,8 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       ),
     { validator: (number) => validate(() => book.checkRetry(number)) },
   );
-  setHandler(claimPublicationUpdate, (claim) =>
-    checkThenApply(
-      () => undefined,
-      () => {
-        const answer = changed(book.claim(claim, Date.now()));
-        // A block this run started is seen completing; one from an earlier run must say it published.
-        return answer.decision === 'publish' && !watched.has(claim.workflowId) ? { ...answer, report: true } : answer;
-      },
-    ),
-  );
   setHandler(blockSettledSignal, (settlement) => {
-    // A report of a publication proves nothing (anyone can signal): the run's completion does,
-    // seen through its handle when this run started it, or else the publisher's record.
-    if (settlement.outcome === 'finalized') {
-      if (!watched.has(settlement.workflowId)) lookUpPublication(settlement.workflowId, settlement.number, 'reported finalized');
-      return;
-    }
-    if (book.settle(settlement)) dirty = true;
+    if (book.settle(settlement, Date.now())) dirty = true;
   });
   setHandler(chainSnapshotQuery, () => book.snapshot());
   setHandler(blockEntryQuery, (number) => book.entry(number) ?? null);
@@ -261,17 +220,16 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       const handle = await child;
       book.childStarted(start.workflowId, handle.firstExecutionRunId);
       watched.add(start.workflowId);
-      // The block workflow completes only after it published its proof: its completion finalizes
-      // it. One that closes otherwise without its report (terminated, timed out, a task that
-      // fails for good) fails here, visibly and retryably, instead of holding its chain forever.
+      // A block that closes without its report (terminated, timed out, a task that fails for
+      // good) fails here, visibly and retryably, instead of holding its chain forever.
       void handle
         .result()
         .then(
-          (result) => {
-            if (book.publicationSeen(start.workflowId, { proofRef: result.proofRef, hash: result.block.hash }, 'completed', Date.now()))
+          () => undefined,
+          (error: unknown) => {
+            if (book.closedWithoutReport(start.workflowId, `block workflow closed without reporting: ${describeFailure(error)}`))
               dirty = true;
           },
-          (error: unknown) => closedWithoutReport(start.workflowId, `block workflow closed without reporting: ${describeFailure(error)}`),
         )
         .finally(() => watched.delete(start.workflowId));
     } catch (error) {
@@ -282,20 +240,39 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     }
   };
 
-  /** Tells the proved blocks the book granted on its own (their predecessor finalized) to claim again. */
-  const notifyCleared = (): void => {
-    for (const workflowId of book.takeClearances()) {
-      notificationsPending += 1;
-      void (async () => {
-        // A block still being started is told once it exists.
-        await starting.get(workflowId);
-        await getExternalWorkflowHandle(workflowId)
-          .signal(publicationClearedSignal)
-          .catch(() => undefined);
-      })().finally(() => {
-        notificationsPending -= 1;
-      });
+  const publish = async (batch: PendingPublication): Promise<void> => {
+    let finalized: string[];
+    try {
+      await orchestration.publishProofs({ chainId: batch.chainId, proofs: batch.proofs, sources: batch.sources });
+      finalized = book.published(Date.now());
+    } catch (error) {
+      // The blocks before the one refused did go out: they are finalized, the halt is at that one.
+      if (failureType(error) === FailureTypes.UnconfirmedSettlement) {
+        const refused = book.settlementRefuted(describeFailure(error), publishedBeforeFailure(error), Date.now());
+        finalized = refused.finalized;
+        // Its run may still be proving (the report came before it did): stop it, a retry proves the block again.
+        notificationsPending += 1;
+        void getExternalWorkflowHandle(refused.refuted)
+          .cancel()
+          .catch(() => undefined)
+          .finally(() => {
+            notificationsPending -= 1;
+          });
+      } else {
+        finalized = book.publicationFailed(describeFailure(error), publishedBeforeFailure(error), Date.now());
+      }
     }
+    for (const workflowId of finalized) {
+      // Not awaited: the next block's finalization need not wait for this one's workflow to close.
+      notificationsPending += 1;
+      void getExternalWorkflowHandle(workflowId)
+        .signal(blockFinalizedSignal)
+        .catch(() => undefined)
+        .finally(() => {
+          notificationsPending -= 1;
+        });
+    }
+    dirty = true;
   };
 
   // Blocks started by an earlier run of this workflow cannot be watched through a handle: an
@@ -306,7 +283,9 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
       await condition(() => unwatched().length > 0);
       try {
         const closed = await orchestration.closedBlockWorkflows({ workflowIds: unwatched() });
-        for (const { workflowId, status } of closed) closedWithoutReport(workflowId, `block workflow closed without reporting: ${status}`);
+        for (const { workflowId, status } of closed) {
+          if (book.closedWithoutReport(workflowId, `block workflow closed without reporting: ${status}`)) dirty = true;
+        }
       } catch {
         // Temporal unreachable for the activity's whole budget: the next round asks again.
       }
@@ -317,21 +296,33 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   const continueAsNewDue = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
     (input.continueAsNewAfterBlocks !== undefined && acceptedThisRun >= input.continueAsNewAfterBlocks);
-  // Not while a block this run watches holds the grant: the next run would not see it complete (a grant lasts one publication).
-  const watchedGrant = (): boolean => book.publishing !== undefined && watched.has(book.publishing.workflowId);
-  const quiescent = (): boolean => starting.size === 0 && notificationsPending === 0 && !watchedGrant() && allHandlersFinished();
+  const quiescent = (): boolean => !book.publicationPending && starting.size === 0 && notificationsPending === 0 && allHandlersFinished();
 
   for (;;) {
     await condition(() => dirty || (continueAsNewDue() && quiescent()));
     dirty = false;
-    // Before anything else: a grant the book made is not carried as news, only as state.
-    notifyCleared();
     if (continueAsNewDue()) {
-      // Nothing new starts once continue-as-new is due, so the run goes quiet soon; queued,
-      // in-flight and publishing blocks carry over as they are (a grant is in the carried state).
+      // Nothing new starts once continue-as-new is due, so the run goes quiet soon (a pending
+      // publication is bounded by its timeout); queued and in-flight blocks carry over as they are.
       if (quiescent()) await continueAsNew<typeof chainSequencerWorkflow>({ ...input, state: book.toState() });
       continue;
     }
     for (const start of book.nextStarts(MAX_STARTS_PENDING - starting.size, Date.now())) void startBlock(start);
+    const batch = book.nextPublication();
+    if (batch) void publish(batch);
   }
+}
+
+/** How many blocks of a failed publication batch went out before it failed (the activity says so when it knows). */
+function failureType(error: unknown): string | undefined {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
+}
+
+/** How many proofs of the batch went out before the publication stopped (a conflict or an unconfirmed report). */
+function publishedBeforeFailure(error: unknown): number {
+  const type = failureType(error);
+  if (type !== FailureTypes.PublicationConflict && type !== FailureTypes.UnconfirmedSettlement) return 0;
+  const details = (error as ActivityFailure & { cause: ApplicationFailure }).cause.details;
+  const published = (details?.[0] as { published?: number } | undefined)?.published;
+  return typeof published === 'number' ? published : 0;
 }

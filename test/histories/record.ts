@@ -17,9 +17,9 @@ import { historyToJson } from '../support/history';
  * change with `patched()`, and commit the new folder beside the old ones (old histories keep
  * guarding the runs that are still out there):
  *   npm run histories:record -- --as 2026-12-01
- * Scenarios: a pipelined chain through continue-as-new, with a halt, a retry and a reorg, and a
- * block that waits for its turn to publish; a block with an aggregation tree; a block whose
- * straggler is hedged.
+ * Scenarios: a pipelined chain through continue-as-new, with a halt, a retry and a reorg; a
+ * block with an aggregation tree; a block whose straggler is hedged; a block that proves a lost
+ * artifact again.
  */
 const { values } = parseArgs({ options: { as: { type: 'string', default: new Date().toISOString().slice(0, 10) } } });
 const OUT = path.join(__dirname, values.as);
@@ -104,12 +104,6 @@ async function recordChain(
   for (const [index, runId] of runs.reverse().entries())
     await save(client, sequencerWorkflowId(chainId), `sequencer-run-${index + 1}`, runId);
   await save(client, blockWorkflowId(chainId, 3, 1), 'block-retried');
-  // Block 8 is proved while block 7 still proves: it waits for its turn, is cleared, claims again and publishes.
-  await api.submit(chainId, 7, { input: { simulate: { segmentMs: 2_000, aggregateMs: 5 } } });
-  await api.submit(chainId, 8, fast);
-  await api.waitForChain(chainId, 'block 8 to wait for block 7', (view) => view.proved.includes(8));
-  await api.waitUntilFinalized(chainId, 8);
-  await save(client, blockWorkflowId(chainId, 8), 'block-waited-its-turn');
 }
 
 async function save(client: Client, workflowId: string, name: string, runId?: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { BlockProofResult } from '../../domain/block';
 import { sequencerWorkflowId } from '../../domain/names';
+import type { PublicationBatch } from '../../publishing/proof-publisher';
 
 export interface ActivityRun {
   type: string;
@@ -55,14 +55,9 @@ export function historyFromJson(text: string): temporal.api.history.v1.History {
 }
 
 /**
- * The block numbers a chain finalized, in the order its sequencer saw them published, oldest run
- * first: each block workflow it started completes only after publishing (its completion event
- * carries the result), and a block started by an earlier run is looked up in the publisher
- * (a completed `publishedProof` activity that found the record). A block is granted its
- * publication only after the sequencer saw the one before it published, so this order is the
- * publication order. A block seen twice (its report and a reconciliation both looked it up)
- * counts once: the publisher keeps one record per block. What ordering tests assert on
- * (timestamps prove nothing about order).
+ * The block numbers a chain published, in the order it published them: the completed
+ * publication activities of every run of its sequencer, oldest run first. What ordering tests
+ * assert on (timestamps are equal inside a batch and prove nothing about order).
  */
 export async function publicationOrder(client: Client, chainId: string): Promise<number[]> {
   const runs: { runId: string; startTime: Date }[] = [];
@@ -70,21 +65,14 @@ export async function publicationOrder(client: Client, chainId: string): Promise
     runs.push({ runId: run.runId, startTime: run.startTime });
   runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   const numbers: number[] = [];
-  const seen = (number: number): void => {
-    if (!numbers.includes(number)) numbers.push(number);
-  };
   for (const { runId } of runs) {
     const events = (await client.workflow.getHandle(sequencerWorkflowId(chainId), runId).fetchHistory()).events ?? [];
-    const lookups = new Map<string, number>();
+    const completed = new Set(events.map((event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')));
     for (const event of events) {
       const scheduled = event.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name === 'publishedProof')
-        lookups.set(String(event.eventId), defaultPayloadConverter.fromPayload<{ number: number }>(scheduled.input!.payloads![0]).number);
-      const found = event.activityTaskCompletedEventAttributes;
-      const looked = found ? lookups.get(String(found.scheduledEventId)) : undefined;
-      if (found && looked !== undefined && defaultPayloadConverter.fromPayload(found.result!.payloads![0]) !== null) seen(looked);
-      const completed = event.childWorkflowExecutionCompletedEventAttributes;
-      if (completed) seen(defaultPayloadConverter.fromPayload<BlockProofResult>(completed.result!.payloads![0]).block.number);
+      if (scheduled?.activityType?.name !== 'publishProofs' || !completed.has(String(event.eventId))) continue;
+      const batch = defaultPayloadConverter.fromPayload<PublicationBatch>(scheduled.input!.payloads![0]);
+      numbers.push(...batch.proofs.map((proof) => proof.number));
     }
   }
   return numbers;
