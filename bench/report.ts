@@ -262,17 +262,22 @@ function overheadChart(rows: BenchResults['overhead']): string {
   counts.forEach((count, i) => {
     const mine = rows.filter((r) => r.segments === count);
     series.push({
-      name: `prooflane ${count} seg`,
+      name: `prooflane e2e ${count} seg`,
       color: colors[i % colors.length],
-      points: mine.map((r) => [r.segmentMs, r.prooflane.p50]),
+      points: mine.map((r) => [r.segmentMs, r.prooflaneEndToEnd.p50]),
+    });
+    series.push({
+      name: `Temporal floor ${count} seg`,
+      color: `${colors[i % colors.length]}99`,
+      points: mine.map((r) => [r.segmentMs, r.floor.perSegment.p50]),
     });
     series.push({
       name: `push0 ${count} seg`,
-      color: `${colors[i % colors.length]}88`,
+      color: `${colors[i % colors.length]}44`,
       points: mine.map((r) => [r.segmentMs, r.push0.p50]),
     });
   });
-  return lineChart('Per-block overhead (P50) vs segment time', 'segment ms', 'overhead ms', series, { logX: true });
+  return lineChart('End-to-end overhead (P50) vs segment time', 'segment ms', 'overhead ms', series, { logX: true });
 }
 
 interface TargetCheck {
