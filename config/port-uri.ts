@@ -1,4 +1,4 @@
-/** How a port implementation is built from each URI scheme it supports (`file:`, `memory:`, later `s3:`). */
+/** How a port implementation is built from each URI scheme it supports (`file:`, `memory:`, `s3:`). */
 export type PortBuilders<T> = Record<string, (url: URL) => T>;
 
 /**

@@ -11,6 +11,8 @@ export interface ArtifactStore {
   put(bytes: Uint8Array): Promise<string>;
   /** The bytes behind `ref`; ArtifactNotFoundError when absent, ArtifactCorruptError when they no longer hash to it. */
   get(ref: string): Promise<Uint8Array>;
+  /** Releases connections (a stopping worker, a test); the stored artifacts stay. */
+  close(): Promise<void>;
 }
 
 export class ArtifactNotFoundError extends Error {

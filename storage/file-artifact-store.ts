@@ -41,6 +41,10 @@ export class FileArtifactStore implements ArtifactStore {
     return checkedContent(ref, digest, bytes);
   }
 
+  async close(): Promise<void> {
+    // Nothing held open between calls.
+  }
+
   private pathOf(digest: string): string {
     return path.join(this.root, 'sha256', digest.slice(0, 2), digest);
   }

@@ -20,4 +20,8 @@ export class MemoryArtifactStore implements ArtifactStore {
     if (!bytes) throw new ArtifactNotFoundError(`artifact ${ref} is not in this process's memory store`);
     return Uint8Array.from(checkedContent(ref, digest, bytes));
   }
+
+  async close(): Promise<void> {
+    // The artifacts stay for other users of the same memory:// name.
+  }
 }
