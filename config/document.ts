@@ -5,6 +5,7 @@ import { PROCESS_CONFIGS } from './processes';
 import { ProverEnvSchema } from './provers';
 import { StorageEnvSchema } from './storage';
 import { TemporalEnvSchema } from './temporal';
+import { TemporalServerEnvSchema } from './temporal-server';
 
 /**
  * README's configuration tables, generated from the processes' schemas (config/processes.ts):
@@ -19,6 +20,7 @@ const FRAGMENTS = [
   { title: 'Temporal connection (every process)', schema: TemporalEnvSchema },
   { title: 'Storage (every process)', schema: StorageEnvSchema },
   { title: 'Prover backends (workers; the API reads `PROOFLANE_PROVERS`)', schema: ProverEnvSchema },
+  { title: 'Local Temporal server (`npm start`, `npm run temporal`, the benchmark)', schema: TemporalServerEnvSchema },
 ];
 
 function table(variables: ConfigVariable[]): string {

@@ -5,6 +5,7 @@ import { commaList, envInt, type EnvShape } from './env';
 import { ProverEnvShape, requireCommandExecutable } from './provers';
 import { StorageEnvSchema } from './storage';
 import { TemporalEnvSchema } from './temporal';
+import { TemporalServerEnvSchema } from './temporal-server';
 
 /**
  * One configuration schema per process, composed from the fragments each part reads
@@ -108,16 +109,16 @@ export const DemoConfigSchema = z.object({
   PROOFLANE_DEMO_GPUS: envInt(1, 64).default(4).describe('simulated GPUs of the demo node'),
   PROOFLANE_DEMO_GPU_CLASS: GpuClassSchema.default('h100').describe('GPU class of the demo node'),
   PROOFLANE_API_PORT: envInt(1, 65_535).default(8080).describe('port of the HTTP API'),
-  TEMPORAL_DB_FILE: z.string().optional().describe("the dev server's SQLite file (default data/temporal/prooflane.db)"),
+  ...TemporalServerEnvSchema.shape,
   PROOFLANE_LOG_LEVEL: LogLevelSchema.prefault('WARN'),
 });
 
-export const DevServerConfigSchema = z.object({
-  TEMPORAL_DB_FILE: z.string().optional().describe("the dev server's SQLite file (default data/temporal/prooflane.db)"),
-  TEMPORAL_IP: z.string().optional().describe('interface the dev server binds to (default 127.0.0.1)'),
-  TEMPORAL_PORT: envInt(1, 65_535).default(7233).describe("the dev server's gRPC port"),
-  TEMPORAL_UI_PORT: envInt(1, 65_535).default(8233).describe("the dev server's Web UI port"),
-  TEMPORAL_METRICS_PORT: envInt(1, 65_535).default(9233).describe("the dev server's Prometheus metrics port"),
+export const TemporalServerConfigSchema = z.object({
+  ...TemporalServerEnvSchema.shape,
+  TEMPORAL_IP: z.string().optional().describe('interface the server binds to (default 127.0.0.1)'),
+  TEMPORAL_PORT: envInt(1, 65_535).default(7233).describe("the server's gRPC port"),
+  TEMPORAL_UI_PORT: envInt(1, 65_535).default(8233).describe("the Web UI's port"),
+  TEMPORAL_METRICS_PORT: envInt(1, 65_535).default(9233).describe("the server's Prometheus metrics port"),
 });
 
 export const CliConfigSchema = z.object({
@@ -132,6 +133,6 @@ export const PROCESS_CONFIGS: { process: string; command: string; schema: z.ZodO
   { process: 'orchestration worker', command: 'npm run worker:orchestration', schema: OrchestrationWorkerConfigSchema },
   { process: 'GPU worker', command: 'npm run worker -- --gpu-class <class>', schema: GpuWorkerConfigSchema },
   { process: 'whole system on one machine', command: 'npm start', schema: DemoConfigSchema },
-  { process: 'Temporal dev server', command: 'npm run temporal', schema: DevServerConfigSchema },
+  { process: 'Temporal server', command: 'npm run temporal', schema: TemporalServerConfigSchema },
   { process: 'operator commands', command: 'npm run prove, npm run recover', schema: CliConfigSchema },
 ];

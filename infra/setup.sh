@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what `npm start` and `npm test` need, once: npm packages and the Temporal CLI.
+# Installs what `npm start` and `npm test` need, once: npm packages and the Temporal CLI; with
+# --all (npm test, CI) also the PostgreSQL-backed Temporal cluster's programs and the S3 server
+# the tests run against (`npm start -- --temporal postgres` builds those on first use).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +14,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   touch node_modules/.package-lock.json
 fi
 bash infra/temporal/install-cli.sh >/dev/null
+if [ "${1:-}" = "--all" ]; then
+  bash infra/temporal/install-server.sh >/dev/null
+  bash infra/s3/install-versitygw.sh >/dev/null
+fi

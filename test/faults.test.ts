@@ -10,7 +10,7 @@ import { TestApi } from './support/api';
 import { waitFor } from './support/cluster';
 
 /**
- * Faults against real processes: a Temporal dev server on a SQLite file, an orchestration
+ * Faults against real processes: a Temporal server (dev on SQLite, or on PostgreSQL), an orchestration
  * worker, GPU workers and the API, each its own OS process, killed and restarted.
  */
 interface Harness {
@@ -143,7 +143,7 @@ describe('faults against real processes', () => {
     expect(published(h, 'orch')).toEqual(['0.json', '1.json', '2.json']);
   });
 
-  it('the Temporal server killed and restarted on its SQLite file with 20 blocks in flight: all finalize in order, none lost or proved twice', async () => {
+  it('the Temporal server killed and restarted on its database with 20 blocks in flight: all finalize in order, none lost or proved twice', async () => {
     await h.api.configure('server', { mode: 'pipelined', maxInFlight: 20, startNumber: 0, defaults: { gpuClass: 'h100', segments: 2 } });
     await h.system.addGpuWorker('h100', 8, 'node');
     for (let n = 0; n < 20; n += 1) expect((await h.api.submit('server', n, simulate(1_500))).status).toBe(202);

@@ -2,7 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDevServer, type DevServer, type DevServerOptions } from '../infra/temporal/dev-server';
+import { randomBytes } from 'node:crypto';
+import { startTemporalServer, type TemporalServerOptions } from '../infra/temporal/factory';
+import { dropTemporalDatabases } from '../infra/temporal/postgres-server';
+import type { TemporalServer } from '../infra/temporal/server';
+import { loadConfig } from '../config/env';
+import { TemporalServerEnvSchema } from '../config/temporal-server';
 import { artifactStoreUri, publisherUri } from '../config/storage';
 import { freePort, spawnTsProcess, stopProcess, untilReady } from '../infra/processes';
 import { DEMO_PROVER_ENV } from '../provers/registry';
@@ -10,7 +15,9 @@ import { DEMO_PROVER_ENV } from '../provers/registry';
 const REPO = path.resolve(__dirname, '..');
 
 export interface LocalSystemOptions {
-  server: DevServerOptions & { port: number };
+  server: TemporalServerOptions & { port: number };
+  /** Drop the server's PostgreSQL databases at `stop()` (a throwaway system). */
+  dropDatabasesOnStop?: boolean;
   apiPort: number;
   dataDir: string;
   /** Extra environment for every prooflane process. */
@@ -21,11 +28,11 @@ export interface LocalSystemOptions {
 
 /**
  * The whole system on one machine, each part its own OS process as in production: the
- * Temporal dev server, the orchestration worker, GPU workers and the API. Used by
+ * Temporal server (dev or PostgreSQL), the orchestration worker, GPU workers and the API. Used by
  * `npm start`, the benchmark and the fault tests, which kill and restart the parts.
  */
 export class LocalSystem {
-  server!: DevServer;
+  server!: TemporalServer;
   private orchestration?: ChildProcess;
   private api?: ChildProcess;
   private readonly gpuWorkers = new Map<string, ChildProcess>();
@@ -34,15 +41,17 @@ export class LocalSystem {
 
   static async start(options: LocalSystemOptions): Promise<LocalSystem> {
     const system = new LocalSystem(options);
-    system.server = await startDevServer(options.server);
+    system.server = await startTemporalServer(options.server);
     await system.startOrchestration();
     await system.startApi();
     return system;
   }
 
   /**
-   * A throwaway system for the bench, the soak run and the fault tests: a fresh SQLite file and
-   * data folder under the OS temp dir, spare loopback ports unless given, no Web UI, quiet.
+   * A throwaway system for the bench, the soak run and the fault tests: a fresh Temporal server
+   * (the kind `PROOFLANE_TEMPORAL_SERVER` names: a SQLite file, or its own PostgreSQL databases
+   * dropped at `stop()`) and data folder under the OS temp dir, spare loopback ports unless
+   * given, no Web UI, quiet.
    */
   static async startTemporary(options: {
     name: string;
@@ -51,14 +60,30 @@ export class LocalSystem {
     env?: NodeJS.ProcessEnv;
   }): Promise<LocalSystem> {
     const workDir = mkdtempSync(path.join(tmpdir(), `prooflane-${options.name}-`));
+    const settings = loadConfig('local system', TemporalServerEnvSchema);
+    const common = {
+      port: options.temporalPort ?? (await freePort()),
+      headless: true,
+      logLevel: 'error' as const,
+      stdio: 'ignore' as const,
+    };
+    const server: TemporalServerOptions & { port: number } =
+      settings.PROOFLANE_TEMPORAL_SERVER === 'postgres'
+        ? {
+            kind: 'postgres',
+            ...common,
+            postgresUrl: settings.PROOFLANE_PG_URL,
+            database: `prooflane_tmp_${options.name
+              .replace(/[^a-z0-9]/gi, '_')
+              .toLowerCase()
+              .slice(0, 16)}_${randomBytes(4).toString('hex')}`,
+            historyShards: settings.PROOFLANE_TEMPORAL_HISTORY_SHARDS,
+            workDir: path.join(workDir, 'temporal'),
+          }
+        : { kind: 'dev', ...common, dbFile: path.join(workDir, 'temporal.db') };
     return LocalSystem.start({
-      server: {
-        dbFile: path.join(workDir, 'temporal.db'),
-        port: options.temporalPort ?? (await freePort()),
-        headless: true,
-        logLevel: 'error',
-        stdio: 'ignore',
-      },
+      server,
+      dropDatabasesOnStop: true,
       apiPort: options.apiPort ?? (await freePort()),
       dataDir: path.join(workDir, 'data'),
       env: { PROOFLANE_LOG_LEVEL: 'ERROR', ...options.env },
@@ -73,7 +98,7 @@ export class LocalSystem {
 
   get env(): NodeJS.ProcessEnv {
     return {
-      // This system's own dev server, whatever profile a developer's Temporal config file holds.
+      // This system's own Temporal server, whatever profile a developer's Temporal config file holds.
       TEMPORAL_CONFIG_FILE: this.emptyTemporalConfig(),
       TEMPORAL_ADDRESS: this.server.address,
       TEMPORAL_NAMESPACE: this.server.namespace,
@@ -93,7 +118,7 @@ export class LocalSystem {
     const file = path.join(this.options.dataDir, 'temporal-client.toml');
     if (!existsSync(file)) {
       mkdirSync(this.options.dataDir, { recursive: true });
-      writeFileSync(file, '# this system connects to its own dev server: an empty profile\n[profile.default]\n');
+      writeFileSync(file, '# this system connects to its own Temporal server: an empty profile\n[profile.default]\n');
     }
     return file;
   }
@@ -152,7 +177,7 @@ export class LocalSystem {
     if (this.api) await this.stopChild(this.api, signal);
   }
 
-  /** Kills the Temporal server (SIGKILL: a crash) and starts it again on the same database file. */
+  /** Kills the Temporal server (SIGKILL: a crash) and starts it again on the same database. */
   async restartServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.stopServer(signal);
     await this.startServer();
@@ -160,17 +185,18 @@ export class LocalSystem {
 
   /** Stops the Temporal server (SIGKILL: a crash); the rest of the system keeps running without it. */
   async stopServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    await this.stopChild(this.server.process, signal);
+    this.expectedExits.add(this.server.process);
+    await this.server.stop(signal);
   }
 
-  /** Starts the Temporal server again on the same database file and port. */
+  /** Starts the Temporal server again on the same database and port. */
   async startServer(): Promise<void> {
-    this.server = await startDevServer(this.options.server);
+    this.server = await startTemporalServer(this.options.server);
     for (const hook of this.serverRestartHooks) await hook(this.server);
   }
 
   /** Runs `hook` after every server restart (a test's client reconnects there). */
-  onServerRestart(hook: (server: DevServer) => Promise<void>): void {
+  onServerRestart(hook: (server: TemporalServer) => Promise<void>): void {
     this.serverRestartHooks.push(hook);
   }
 
@@ -185,10 +211,13 @@ export class LocalSystem {
     );
     await Promise.all(children.map((child) => this.stopChild(child, 'SIGTERM', 15_000)));
     await this.server.stop();
+    if (this.options.dropDatabasesOnStop && this.options.server.kind === 'postgres') {
+      await dropTemporalDatabases(this.options.server.postgresUrl, this.options.server.database ?? '');
+    }
   }
 
   private readonly expectedExits = new WeakSet<ChildProcess>();
-  private readonly serverRestartHooks: ((server: DevServer) => Promise<void>)[] = [];
+  private readonly serverRestartHooks: ((server: TemporalServer) => Promise<void>)[] = [];
   private unexpectedExit?: (what: string, code: number | null, signal: NodeJS.Signals | null) => void;
 
   private stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs = 15_000): Promise<void> {

@@ -1,27 +1,30 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { DEFAULT_DB_FILE } from '../infra/temporal/dev-server';
+import { parseArgs } from 'node:util';
+import { configuredServerOptions, describeServerState } from '../infra/temporal/factory';
 import { loadConfig, runMain } from '../config/env';
 import { DemoConfigSchema } from '../config/processes';
 import { storageSettings } from '../config/storage';
 import { LocalSystem } from './local-system';
 
 /**
- * `npm start`: the whole system on one machine. The Temporal dev server (state in
- * data/temporal, Web UI on 8233), one orchestration worker, one simulated GPU node and the
- * HTTP API, each as its own process, as they would run in production. Ctrl-C stops everything.
+ * `npm start [-- --temporal postgres]`: the whole system on one machine. A Temporal server (the
+ * dev server with state in data/temporal, or temporal-server on PostgreSQL with ui-server; Web UI
+ * on 8233 either way), one orchestration worker, one simulated GPU node and the HTTP API, each as
+ * its own process, as they would run in production. Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { temporal: { type: 'string' } } });
+  if (values.temporal !== undefined) process.env.PROOFLANE_TEMPORAL_SERVER = values.temporal;
   const config = loadConfig('start', DemoConfigSchema);
   const gpus = config.PROOFLANE_DEMO_GPUS;
   const gpuClass = config.PROOFLANE_DEMO_GPU_CLASS;
   const apiPort = config.PROOFLANE_API_PORT;
-  const dbFile = config.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE;
   const storage = storageSettings();
   mkdirSync(storage.dataDir, { recursive: true });
-  console.log('starting the Temporal dev server...');
+  const server = { ...configuredServerOptions(config, { uiPort: 8233, metricsPort: 9233, logLevel: 'error' }), port: 7233 };
+  console.log(`starting the Temporal ${server.kind === 'postgres' ? 'server on PostgreSQL' : 'dev server'}...`);
   const system = await LocalSystem.start({
-    server: { dbFile, port: 7233, uiPort: 8233, metricsPort: 9233, logLevel: 'error' },
+    server,
     apiPort,
     dataDir: storage.dataDir,
     env: {
@@ -63,7 +66,7 @@ Submit blocks and watch them finalize in order (in another terminal):
   curl ${api}/v1/chains/demo
   curl ${api}/v1/chains/demo/blocks/1
 Or prove one block directly, outside any chain: npm run prove -- --chain solo --number 1 --segments 8
-Ctrl-C stops everything; state survives in ${path.dirname(dbFile)}.
+Ctrl-C stops everything; state survives in ${describeServerState(server)}.
 `);
 }
 

@@ -1,3 +1,5 @@
+import { stopTestServers } from './test-run';
+
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__prooflaneTestServer?.stop();
+  await stopTestServers();
 }

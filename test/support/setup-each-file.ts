@@ -1,4 +1,6 @@
 import { installRuntime } from '../../workers/runtime';
+import { useProjectServer } from './test-run';
 
 // Worker logs at ERROR in tests: expected failures are not news.
 installRuntime('ERROR');
+useProjectServer('dev');

@@ -1,0 +1,27 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, runMain } from '../../config/env';
+import { TemporalServerConfigSchema } from '../../config/processes';
+import { configuredServerOptions, describeServerState, startTemporalServer } from './factory';
+
+/** `npm run temporal [-- --temporal postgres]`: the Temporal server alone, with its Web UI and metrics. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { temporal: { type: 'string' } } });
+  if (values.temporal !== undefined) process.env.PROOFLANE_TEMPORAL_SERVER = values.temporal;
+  const config = loadConfig('temporal', TemporalServerConfigSchema);
+  const options = configuredServerOptions(config, {
+    ip: config.TEMPORAL_IP,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    metricsPort: config.TEMPORAL_METRICS_PORT,
+  });
+  const server = await startTemporalServer(options);
+  console.log(
+    `Temporal ${server.kind} server on ${server.address}; Web UI ${server.uiUrl}; metrics ${server.metricsUrl}; state in ${describeServerState(options)}`,
+  );
+  const shutdown = (): void => void server.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  server.process.once('exit', (code) => process.exit(code ?? 1));
+}
+
+runMain('temporal', main);
