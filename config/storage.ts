@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { APP_ROOT } from '../infra/entry-points';
 import { loadConfig } from './env';
 
 /** Where a process keeps local state and which stores it names (URIs: see storage/factory.ts, publishing/factory.ts). */
@@ -29,7 +30,7 @@ export interface StorageSettings {
 
 export function storageSettings(env: NodeJS.ProcessEnv = process.env): StorageSettings {
   const variables = loadConfig('storage', StorageEnvSchema, env);
-  const dir = path.resolve(variables.PROOFLANE_DATA_DIR ?? path.join(__dirname, '..', 'data'));
+  const dir = path.resolve(variables.PROOFLANE_DATA_DIR ?? path.join(APP_ROOT, 'data'));
   return {
     dataDir: dir,
     artifactStore: variables.PROOFLANE_ARTIFACT_STORE ?? pathToFileURL(path.join(dir, 'artifacts')).href,

@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { codePath, NODE_LOADER_ARGS } from './entry-points';
 
 /**
- * Starts one of our TypeScript entry points as its own OS process (one node process,
- * TypeScript loaded through tsx), as a GPU node or service would run in production.
+ * Starts one of our entry points (a source path from the repository root, e.g.
+ * workers/gpu-worker.ts) as its own OS process, as a GPU node or service would run in
+ * production: node on the build when this process runs from it, else tsx on the source.
  */
-export function spawnTsProcess(
-  script: string,
+export function spawnEntryPoint(
+  entryPoint: string,
   args: string[] = [],
   options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {},
 ): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  return spawn(process.execPath, [...NODE_LOADER_ARGS, codePath(entryPoint), ...args], {
     env: { ...process.env, ...options.env },
     stdio: options.stdio ?? 'inherit',
   });

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../config/env';
 import { ApiConfigSchema, GpuWorkerConfigSchema } from '../config/processes';
 import { proverSettings } from '../config/provers';
 import { temporalSettings } from '../config/temporal';
-import { spawnTsProcess } from '../infra/processes';
+import { spawnEntryPoint } from '../infra/processes';
 import { createProverRegistry } from '../provers/registry';
 
 const REPO = path.resolve(__dirname, '..');
@@ -17,7 +17,7 @@ writeFileSync(NO_PROFILES, '[profile.default]\n');
 
 /** Runs one of our processes with `env` and answers how it ended and what it wrote to stderr. */
 async function runProcess(script: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number | null; stderr: string }> {
-  const child: ChildProcess = spawnTsProcess(path.join(REPO, script), args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawnEntryPoint(script, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));

@@ -9,10 +9,8 @@ import type { TemporalServer } from '../infra/temporal/server';
 import { loadConfig } from '../config/env';
 import { TemporalServerEnvSchema } from '../config/temporal-server';
 import { artifactStoreUri, publisherUri } from '../config/storage';
-import { freePort, spawnTsProcess, stopProcess, untilReady } from '../infra/processes';
+import { freePort, spawnEntryPoint, stopProcess, untilReady } from '../infra/processes';
 import { DEMO_PROVER_ENV } from '../provers/registry';
-
-const REPO = path.resolve(__dirname, '..');
 
 export interface LocalSystemOptions {
   server: TemporalServerOptions & { port: number };
@@ -226,7 +224,7 @@ export class LocalSystem {
   }
 
   private async spawn(script: string, args: string[], readyLine: string): Promise<ChildProcess> {
-    const child = spawnTsProcess(path.join(REPO, script), args, {
+    const child = spawnEntryPoint(script, args, {
       env: this.env,
       stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'],
     });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration';
 import { ConfigError, loadConfig, runMain } from '../config/env';
@@ -9,6 +10,7 @@ import { ORCHESTRATION_TASK_QUEUE, SEARCH_ATTRIBUTE_CLI_TYPES } from '../domain/
 import { createProverRegistry, type ProverRegistry } from '../provers/registry';
 import { createProofPublisher } from '../publishing/factory';
 import { createArtifactStore } from '../storage/factory';
+import { BUILT_WORKFLOW_BUNDLE, RUNS_FROM_BUILD } from '../infra/entry-points';
 import { installRuntime } from './runtime';
 
 /**
@@ -22,7 +24,7 @@ export interface OrchestrationWorkerOptions {
   artifactStore: string;
   /** Where finalized proofs are published: the proof publisher's URI (see publishing/factory.ts). */
   publisher: string;
-  /** A pre-built workflow bundle (tests, fast restarts); otherwise workflows/ is bundled at start. */
+  /** A pre-built workflow bundle (tests, fast restarts); otherwise the build's, or workflows/ bundled at start. */
   workflowBundlePath?: string;
   /** The backends it plans and verifies blocks for: exactly these (config/provers.ts). */
   provers: ProverRegistry;
@@ -30,9 +32,10 @@ export interface OrchestrationWorkerOptions {
 }
 
 export async function createOrchestrationWorker(options: OrchestrationWorkerOptions): Promise<Worker> {
-  const workflows = options.workflowBundlePath
-    ? { workflowBundle: { codePath: options.workflowBundlePath } }
-    : { workflowsPath: require.resolve('../workflows') };
+  const bundle = options.workflowBundlePath ?? (RUNS_FROM_BUILD ? BUILT_WORKFLOW_BUNDLE : undefined);
+  if (bundle && !existsSync(bundle)) throw new ConfigError(`orchestration worker: no workflow bundle at ${bundle}: run npm run build`);
+  // A built process loads the bundle `npm run build` made; only development bundles at start.
+  const workflows = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

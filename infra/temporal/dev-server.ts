@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTE_CLI_TYPES } from '../../domain/names';
+import { APP_ROOT } from '../entry-points';
 import { stopProcess } from '../processes';
 import {
   exitWatch,
@@ -22,8 +23,6 @@ export interface DevServerOptions extends TemporalServerCommonOptions {
   /** SQLite file; omit for an in-memory server (tests). */
   dbFile?: string;
 }
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Finds or builds the Temporal CLI (infra/temporal/install-cli.sh) and returns its path. */
 export function temporalCliPath(): string {
@@ -88,4 +87,4 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   };
 }
 
-export const DEFAULT_DB_FILE = path.join(REPO_ROOT, 'data', 'temporal', 'prooflane.db');
+export const DEFAULT_DB_FILE = path.join(APP_ROOT, 'data', 'temporal', 'prooflane.db');

@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import {
   BadInputError,
   ProverFailedError,
@@ -12,6 +11,7 @@ import {
   type Verdict,
   type VerifyRequest,
 } from '../backend';
+import { codePath, NODE_LOADER_ARGS } from '../../infra/entry-points';
 import { whileAlive } from '../runtime';
 import type { ProverReply, ProverRequest, ProverStatus } from './protocol';
 
@@ -65,8 +65,8 @@ class ProverProcess {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const child = fork(path.join(__dirname, 'prover-process.ts'), [this.mode], {
-      execArgv: ['--import', 'tsx'],
+    const child = fork(codePath('provers/o1js/prover-process.ts'), [this.mode], {
+      execArgv: NODE_LOADER_ARGS,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;

@@ -13,10 +13,8 @@ import type { ProverName } from '../../domain/block';
 import { createProverRegistry, type ProverRegistry } from '../../provers/registry';
 import { GpuWorkerPool } from '../../workers/gpu-worker';
 import { createOrchestrationWorker } from '../../workers/orchestration-worker';
-import { spawnTsProcess, stopProcess, untilReady } from '../../infra/processes';
+import { spawnEntryPoint, stopProcess, untilReady } from '../../infra/processes';
 import type { blockProofWorkflow } from '../../workflows';
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
  * Real workers against the real test server: an in-process orchestration worker and
@@ -89,13 +87,9 @@ export class TestCluster {
 
   /** A GPU pool as its own OS process (for kill tests); resolves once it polls. */
   async spawnGpuPool(gpuClass: GpuClass, gpus: number, identity: string): Promise<ChildProcess> {
-    const child = spawnTsProcess(
-      path.join(REPO_ROOT, 'workers', 'gpu-worker.ts'),
-      ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawnEntryPoint('workers/gpu-worker.ts', ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.processes.push(child);
     await untilReady(child, 'GPU worker', `GPU worker process ${identity}`);
     return child;

@@ -1,0 +1,63 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ProoflaneClient } from '../api/client';
+import { freePort, stopProcess, untilReady } from '../infra/processes';
+import { blockHash, uniqueChain } from './support/cluster';
+
+const REPO = path.resolve(__dirname, '..');
+const run = promisify(execFile);
+
+/**
+ * The built artifact as production runs it: `npm run build`, then every process under plain
+ * node on dist/ (no tsx loader, the orchestration worker on the pre-built workflow bundle),
+ * proving a chain's blocks through the HTTP API against the test server.
+ */
+describe('npm run build, then node on the build', () => {
+  const processes: ChildProcess[] = [];
+  let api: ProoflaneClient;
+
+  beforeAll(async () => {
+    await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'infra', 'build.ts')], { cwd: REPO });
+    const apiPort = await freePort();
+    // The built bundle, not the test run's: a built worker finds its own.
+    const env: NodeJS.ProcessEnv = { ...process.env, PROOFLANE_API_PORT: String(apiPort), PROOFLANE_PROVERS: 'simulated' };
+    delete env.PROOFLANE_WORKFLOW_BUNDLE;
+    const start = async (script: string, args: string[], readyLine: string): Promise<void> => {
+      const child = spawn(process.execPath, [path.join(REPO, 'dist', script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      processes.push(child);
+      await untilReady(child, readyLine, script);
+    };
+    await start('workers/orchestration-worker.js', [], 'orchestration worker');
+    await start('workers/gpu-worker.js', ['--gpu-class', 'h100', '--gpus', '4', '--identity', 'built-node'], 'GPU worker');
+    await start('api/main.js', [], 'prooflane API');
+    api = new ProoflaneClient(`http://127.0.0.1:${apiPort}`);
+  });
+
+  afterAll(async () => {
+    await Promise.all(processes.map((child) => stopProcess(child, 'SIGTERM', 15_000)));
+  });
+
+  it('runs on JavaScript alone: no process loads tsx, and the orchestration worker loads the pre-built bundle', () => {
+    for (const child of processes) {
+      expect(child.spawnargs.join(' ')).not.toMatch(/tsx/);
+      expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8')).not.toMatch(/tsx/);
+    }
+    expect(readFileSync(path.join(REPO, 'dist', 'workflow-bundle.js'), 'utf8')).toMatch(/blockProofWorkflow/);
+  });
+
+  it('proves blocks submitted out of order and finalizes them in order', async () => {
+    const chainId = uniqueChain('built');
+    await api.configureChain(chainId, { mode: 'pipelined', maxInFlight: 3, startNumber: 1 });
+    for (const number of [3, 1, 2]) {
+      await api.submitBlock(chainId, { number, hash: blockHash(chainId, number), segments: 4 });
+    }
+    const view = await api.waitUntilFinalized(chainId, 3);
+    expect(view.finalizedHead).toBe(3);
+    const block = await api.block(chainId, 2);
+    expect(block.status).toBe('finalized');
+    expect(block.segments).toMatchObject({ total: 4, done: 4, failed: 0 });
+    expect(block.proof?.verified).toBe(true);
+  });
+});
