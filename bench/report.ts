@@ -3,12 +3,69 @@ import path from 'node:path';
 import type { BenchResults, ScalingRow } from './results';
 import type { Summary } from './stats';
 
-/** Writes docs/BENCHMARKS.md and its SVG charts from one run's results. */
-export function writeReport(results: BenchResults, docsDir: string): void {
+/**
+ * Writes docs/BENCHMARKS.md and its SVG charts from one run's results on the dev server, and
+ * beside them, when there is one, a full run of the same profile on PostgreSQL-backed Temporal.
+ */
+export function writeReport(results: BenchResults, docsDir: string, onPostgres?: BenchResults): void {
   writeFileSync(path.join(docsDir, 'bench-dispatch-cdf.svg'), cdfChart(results.dispatch.scheduleToStartSamples));
   writeFileSync(path.join(docsDir, 'bench-scaling.svg'), scalingChart(results.scaling));
   writeFileSync(path.join(docsDir, 'bench-overhead.svg'), overheadChart(results.overhead));
-  writeFileSync(path.join(docsDir, 'BENCHMARKS.md'), markdown(results));
+  writeFileSync(path.join(docsDir, 'BENCHMARKS.md'), markdown(results) + (onPostgres ? postgresSection(results, onPostgres) : ''));
+}
+
+/** The PostgreSQL run's headline figures beside the dev server's, row for row. */
+function postgresSection(dev: BenchResults, pg: BenchResults): string {
+  const ratio = (value: number, base: number): string =>
+    Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(2)}×` : 'n/a';
+  const overhead = dev.overhead.map((d) => {
+    const p = pg.overhead.find((o) => o.segmentMs === d.segmentMs && o.segments === d.segments);
+    return row([
+      d.segmentMs,
+      d.segments,
+      ms(d.floor.perSegment.p50),
+      p ? ms(p.floor.perSegment.p50) : 'n/a',
+      ms(d.prooflane.p50),
+      p ? ms(p.prooflane.p50) : 'n/a',
+      ms(d.prooflaneEndToEnd.p50),
+      p ? ms(p.prooflaneEndToEnd.p50) : 'n/a',
+      p ? ratio(p.prooflaneEndToEnd.p50, d.prooflaneEndToEnd.p50) : 'n/a',
+    ]);
+  });
+  const scaling = dev.scaling
+    .filter((s) => s.system === 'prooflane')
+    .map((d) => {
+      const p = pg.scaling.find((s) => s.system === 'prooflane' && s.segments === d.segments && s.slots === d.slots);
+      return row([
+        d.segments,
+        d.slots,
+        d.throughput.toFixed(2),
+        p ? p.throughput.toFixed(2) : 'n/a',
+        pct(d.efficiency),
+        p ? pct(p.efficiency) : 'n/a',
+      ]);
+    });
+  return `
+## On Temporal with PostgreSQL
+
+The same profile run by \`${pg.command}\` on ${pg.startedAt}, on this machine kind (${pg.machine.cpus} × ${pg.machine.cpuModel}):
+${pg.machine.temporal}. The PostgreSQL server shares the machine's cores with everything else.
+Beside each figure, the dev server's from the run above. Overhead P50 in ms.
+
+${row(['segment ms', 'segments', 'floor, dev', 'floor, PostgreSQL', 'in workflow, dev', 'in workflow, PostgreSQL', 'end to end, dev', 'end to end, PostgreSQL', 'PostgreSQL ÷ dev'])}
+${row(Array(9).fill('---'))}
+${overhead.join('\n')}
+
+${row(['', 'dev P50', 'dev P99', 'PostgreSQL P50', 'PostgreSQL P99'])}
+${row(Array(5).fill('---'))}
+${row(['schedule → start', ms(dev.dispatch.scheduleToStart.p50), ms(dev.dispatch.scheduleToStart.p99), ms(pg.dispatch.scheduleToStart.p50), ms(pg.dispatch.scheduleToStart.p99)])}
+${row(['finish → seen', ms(dev.dispatch.finishToSeen.p50), ms(dev.dispatch.finishToSeen.p99), ms(pg.dispatch.finishToSeen.p50), ms(pg.dispatch.finishToSeen.p99)])}
+${row(['head of chain (submission → finalized)', ms(dev.head.latency.p50), ms(dev.head.latency.p99), ms(pg.head.latency.p50), ms(pg.head.latency.p99)])}
+
+${row(['segments', 'slots', 'proofs/s, dev', 'proofs/s, PostgreSQL', 'efficiency, dev', 'efficiency, PostgreSQL'])}
+${row(Array(6).fill('---'))}
+${scaling.join('\n')}
+`;
 }
 
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');

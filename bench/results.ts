@@ -1,5 +1,6 @@
 import type { CpuShares } from './cpu';
 import type { FloorShape } from './floor/floor';
+import type { TemporalServerKind } from '../infra/temporal/server';
 import type { Summary } from './stats';
 
 /** What one `npm run bench` run measured: written to bench/results/<time>-<profile>.json and rendered by report.ts. */
@@ -23,6 +24,8 @@ export interface BenchResults {
   profile: ProfileName;
   startedAt: string;
   command: string;
+  /** The Temporal server the run measured on (results before PostgreSQL existed: dev). */
+  temporalServer?: TemporalServerKind;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; temporal: string };
   overhead: {
     segmentMs: number;

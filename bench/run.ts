@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import type { BlockProofResult } from '../domain/block';
 import type { BlockSubmission } from '../domain/chain';
 import { ProoflaneClient } from '../api/client';
 import type { blockProofWorkflow } from '../workflows';
+import { TemporalServerKindSchema, type TemporalServerKind } from '../infra/temporal/server';
 import { CpuMeter } from './cpu';
 import { runIdealBlock, type BlockMeasurement } from './ideal';
 import { FLOOR_SHAPES, TemporalFloor, type FloorShape } from './floor/floor';
@@ -142,8 +143,12 @@ async function main(): Promise<void> {
       // results file but leaves docs/BENCHMARKS.md to full runs.
       only: { type: 'string' },
       slots: { type: 'string' },
+      // `--temporal postgres`: the same run on temporal-server with PostgreSQL persistence.
+      temporal: { type: 'string', default: 'dev' },
     },
   });
+  const temporalServer = TemporalServerKindSchema.parse(values.temporal);
+  process.env.PROOFLANE_TEMPORAL_SERVER = temporalServer;
   const profile = PROFILES[values.quick ? 'quick' : 'default'];
   const sections = new Set(values.only ? values.only.split(',') : SECTIONS);
   for (const section of sections)
@@ -159,13 +164,17 @@ async function main(): Promise<void> {
     profile: profile.name,
     startedAt: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    temporalServer,
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
-      temporal: 'temporal CLI v1.5.1 (Server 1.29.1) start-dev, SQLite file, one task queue partition, priority matcher',
+      temporal:
+        temporalServer === 'postgres'
+          ? 'temporal-server 1.29.1 on PostgreSQL (persistence and SQL visibility, 4 history shards, loopback), one task queue partition, priority matcher'
+          : 'temporal CLI v1.5.1 (Server 1.29.1) start-dev, SQLite file, one task queue partition, priority matcher',
     },
     overhead: [],
     dispatch: { scheduleToStart: summarize([]), finishToSeen: summarize([]), scheduleToStartSamples: [] },
@@ -344,14 +353,36 @@ async function main(): Promise<void> {
 
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${results.startedAt.replace(/[:.]/g, '-')}-${profile.name}${partial ? '-partial' : ''}.json`);
+  const file = path.join(
+    resultsDir,
+    `${results.startedAt.replace(/[:.]/g, '-')}-${profile.name}${temporalServer === 'postgres' ? '-postgres' : ''}${partial ? '-partial' : ''}.json`,
+  );
   writeFileSync(file, JSON.stringify(results, null, 2));
   if (partial) {
     log(`results: ${path.relative(process.cwd(), file)} (partial run: docs/BENCHMARKS.md left as it is)`);
-  } else {
-    writeReport(results, path.join(__dirname, '..', 'docs'));
-    log(`results: ${path.relative(process.cwd(), file)}; report: docs/BENCHMARKS.md`);
+    return;
   }
+  // The report is the newest full dev-server run of this profile, with the newest PostgreSQL run beside it.
+  const dev = temporalServer === 'dev' ? results : newestFullRun(resultsDir, profile.name, 'dev');
+  const onPostgres = temporalServer === 'postgres' ? results : newestFullRun(resultsDir, profile.name, 'postgres');
+  if (!dev) {
+    log(
+      `results: ${path.relative(process.cwd(), file)} (no full dev-server run of profile ${profile.name} yet: docs/BENCHMARKS.md left as it is)`,
+    );
+    return;
+  }
+  writeReport(dev, path.join(__dirname, '..', 'docs'), onPostgres);
+  log(`results: ${path.relative(process.cwd(), file)}; report: docs/BENCHMARKS.md`);
+}
+
+/** The newest full run of `profile` on `server` kept in bench/results (file names sort by time). */
+function newestFullRun(dir: string, profile: ProfileName, server: TemporalServerKind): BenchResults | undefined {
+  const suffix = `-${profile}${server === 'postgres' ? '-postgres' : ''}.json`;
+  const [newest] = readdirSync(dir)
+    .filter((name) => name.endsWith(suffix))
+    .sort()
+    .reverse();
+  return newest ? (JSON.parse(readFileSync(path.join(dir, newest), 'utf8')) as BenchResults) : undefined;
 }
 
 main().catch((error: unknown) => {
