@@ -11,6 +11,8 @@ const shared = {
  * server restart), run a second time on temporal-server with PostgreSQL persistence.
  */
 const POSTGRES_SUITES = ['block-pipeline', 'sequencer-ordering', 'faults'];
+/** Suites of the PostgreSQL-backed server alone: the Web UI there is ui-server's. */
+const POSTGRES_ONLY_SUITES = ['temporal-web-ui'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -19,6 +21,7 @@ module.exports = {
       ...shared,
       displayName: 'dev',
       testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...POSTGRES_ONLY_SUITES.map((suite) => `/${suite}\\.test\\.ts$`)],
       // One Temporal dev server for the whole project.
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFiles: ['<rootDir>/test/support/setup-each-file.ts'],
@@ -26,7 +29,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'postgres',
-      testMatch: POSTGRES_SUITES.map((suite) => `**/${suite}.test.ts`),
+      testMatch: [...POSTGRES_SUITES, ...POSTGRES_ONLY_SUITES].map((suite) => `**/${suite}.test.ts`),
       // One temporal-server on PostgreSQL for the whole project.
       globalSetup: '<rootDir>/test/support/global-setup-postgres.ts',
       setupFiles: ['<rootDir>/test/support/setup-each-postgres-file.ts'],

@@ -24,7 +24,11 @@ interface Harness {
 async function startSystem(): Promise<Harness> {
   const system = await LocalSystem.startTemporary({
     name: 'faults',
-    env: { PROOFLANE_WORKFLOW_BUNDLE: process.env.PROOFLANE_WORKFLOW_BUNDLE },
+    env: {
+      PROOFLANE_WORKFLOW_BUNDLE: process.env.PROOFLANE_WORKFLOW_BUNDLE,
+      // The project's store where it names one (the postgres project's S3 bucket); else the system's own folder.
+      ...(process.env.PROOFLANE_ARTIFACT_STORE ? { PROOFLANE_ARTIFACT_STORE: process.env.PROOFLANE_ARTIFACT_STORE } : {}),
+    },
   });
   let connection = await Connection.connect({ address: system.server.address });
   const harness: Harness = {

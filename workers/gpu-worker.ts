@@ -11,6 +11,7 @@ import { temporalSettings } from '../config/temporal';
 import type { GpuClass } from '../domain/block';
 import { gpuTaskQueue } from '../domain/names';
 import { createProverRegistry, type ProverRegistry } from '../provers/registry';
+import type { ArtifactStore } from '../storage/artifact-store';
 import { createArtifactStore } from '../storage/factory';
 import { GpuSlots } from './gpu-slots';
 import { installRuntime } from './runtime';
@@ -39,15 +40,17 @@ export class GpuWorkerPool {
   private constructor(
     readonly identity: string,
     readonly workers: readonly Worker[],
+    private readonly store: ArtifactStore,
   ) {}
 
   static async create(options: GpuWorkerOptions): Promise<GpuWorkerPool> {
     const identity = options.identity ?? `${options.gpuClass}@${hostname()}:${process.pid}`;
     const { provers } = options;
     if (provers.size === 0) throw new Error('a GPU worker must serve at least one prover backend');
+    const store = createArtifactStore(options.artifactStore);
     const activities = createGpuActivities({
       provers,
-      store: createArtifactStore(options.artifactStore),
+      store,
       slots: new GpuSlots(options.gpus),
       identity,
     });
@@ -68,7 +71,7 @@ export class GpuWorkerPool {
         }),
       ),
     );
-    return new GpuWorkerPool(identity, workers);
+    return new GpuWorkerPool(identity, workers, store);
   }
 
   get taskQueues(): string[] {
@@ -85,6 +88,7 @@ export class GpuWorkerPool {
       }),
     );
     const outcomes = await Promise.allSettled(runs);
+    await this.store.close();
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -40,8 +40,14 @@ export class LocalSystem {
   static async start(options: LocalSystemOptions): Promise<LocalSystem> {
     const system = new LocalSystem(options);
     system.server = await startTemporalServer(options.server);
-    await system.startOrchestration();
-    await system.startApi();
+    try {
+      await system.startOrchestration();
+      await system.startApi();
+    } catch (error) {
+      // Nothing of a system that failed to start stays behind: processes, server, throwaway databases.
+      await system.stop();
+      throw error;
+    }
     return system;
   }
 

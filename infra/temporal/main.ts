@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const shutdown = (): void => void server.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  server.process.once('exit', (code) => process.exit(code ?? 1));
+  // The server died on its own: take its Web UI down with it rather than leave it on the port.
+  server.process.once('exit', (code) => void server.stop().then(() => process.exit(code ?? 1)));
 }
 
 runMain('temporal', main);

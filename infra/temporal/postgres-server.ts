@@ -84,9 +84,12 @@ function postgresTarget(url: string): PostgresTarget {
 }
 
 function sqlToolArgs(target: PostgresTarget, database: string): string[] {
-  const args = ['--plugin', 'postgres12', '--ep', target.host, '-p', String(target.port), '-u', target.user, '--db', database];
-  if (target.password) args.push('--pw', target.password);
-  return args;
+  return ['--plugin', 'postgres12', '--ep', target.host, '-p', String(target.port), '-u', target.user, '--db', database];
+}
+
+/** temporal-sql-tool reads the password from its environment: argv is visible to every user of the machine. */
+function sqlToolEnv(target: PostgresTarget): { env: NodeJS.ProcessEnv } {
+  return { env: { ...process.env, SQL_PASSWORD: target.password } };
 }
 
 /**
@@ -102,15 +105,15 @@ export async function setUpTemporalDatabases(sqlTool: string, postgresUrl: strin
   ] as const) {
     const args = sqlToolArgs(target, db);
     try {
-      await run(sqlTool, [...args, 'create-database']);
+      await run(sqlTool, [...args, 'create-database'], sqlToolEnv(target));
     } catch (error) {
       const output = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`;
       if (!/already exists/.test(output))
         throw new Error(`temporal-sql-tool could not create database ${db} on ${target.host}:${target.port}:\n${output}`);
     }
     // Version tables only (idempotent), then every versioned step newer than what the database has.
-    await run(sqlTool, [...args, 'setup-schema', '-v', '0.0']);
-    await run(sqlTool, [...args, 'update-schema', '--schema-name', schema]);
+    await run(sqlTool, [...args, 'setup-schema', '-v', '0.0'], sqlToolEnv(target));
+    await run(sqlTool, [...args, 'update-schema', '--schema-name', schema], sqlToolEnv(target));
   }
 }
 
@@ -118,7 +121,8 @@ export async function setUpTemporalDatabases(sqlTool: string, postgresUrl: strin
 export async function dropTemporalDatabases(postgresUrl: string, database: string): Promise<void> {
   const { sqlTool } = temporalServerPrograms();
   const target = postgresTarget(postgresUrl);
-  for (const db of [database, `${database}_visibility`]) await run(sqlTool, [...sqlToolArgs(target, db), 'drop-database', '--force']);
+  for (const db of [database, `${database}_visibility`])
+    await run(sqlTool, [...sqlToolArgs(target, db), 'drop-database', '--force'], sqlToolEnv(target));
 }
 
 function yamlDynamicConfig(values: Record<string, boolean | number>): string {
@@ -301,6 +305,7 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
       ports.history,
       ports.matching,
       ports.worker,
+      ...Object.values(ports.membership),
       options.headless ? undefined : (options.uiPort ?? 8233),
       options.metricsPort,
     ],
@@ -310,7 +315,8 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
 
   const configDir = path.join(options.workDir, 'config');
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(path.join(configDir, 'prooflane.yaml'), serverConfig(options, target, ports, ip));
+  // It holds the database password: readable by this user only.
+  writeFileSync(path.join(configDir, 'prooflane.yaml'), serverConfig(options, target, ports, ip), { mode: 0o600 });
   writeFileSync(path.join(configDir, 'dynamicconfig.yaml'), yamlDynamicConfig(PROOFLANE_DYNAMIC_CONFIG));
 
   const stdio = options.stdio ?? 'inherit';
@@ -391,17 +397,18 @@ cors:
     stdio: ['ignore', 'ignore', stdio],
   });
   const url = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}`;
-  await waitUntil(
-    async () => {
-      try {
-        return (await fetch(`${url}/api/v1/namespaces/${encodeURIComponent(namespace)}`)).ok;
-      } catch {
-        return false;
-      }
-    },
-    `ui-server on ${url}`,
-    exitWatch(ui),
-    30_000,
-  );
+  const answering = async (): Promise<boolean> => {
+    try {
+      return (await fetch(`${url}/api/v1/namespaces/${encodeURIComponent(namespace)}`)).ok;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await waitUntil(answering, `ui-server on ${url}`, exitWatch(ui), 30_000);
+  } catch (error) {
+    await stopProcess(ui, 'SIGTERM', 5_000);
+    throw error;
+  }
   return ui;
 }

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { proverSettings } from '../../config/provers';
 import { promisify } from 'node:util';
@@ -56,7 +57,7 @@ async function prepareKeys(log: (message: string) => void): Promise<Groth16Keys>
     string
   >;
   if (!CIRCUITS.every((name) => existsSync(path.join(dirs[name], 'vkey.json')))) {
-    await withLock(path.join(cache, '.lock'), log, async () => {
+    await withKeysLock(path.join(cache, '.lock'), log, async () => {
       const ptau = path.join(cache, `pot${POWER}.ptau`);
       if (!existsSync(ptau)) await powersOfTau(ptau, log);
       for (const name of CIRCUITS) if (!existsSync(path.join(dirs[name], 'vkey.json'))) await buildCircuit(name, ptau, dirs[name], log);
@@ -186,8 +187,15 @@ async function buildCircuit(name: CircuitName, ptau: string, target: string, log
   log(`groth16: ${name} keys ready after ${seconds(started)}`);
 }
 
-/** A lock folder holding the owner's pid; a dead owner's lock is taken over. */
-async function withLock<T>(lock: string, log: (message: string) => void, work: () => Promise<T>): Promise<T> {
+/**
+ * A lock folder naming its owner (host and pid) and beating while the owner works. The folder may
+ * sit on a volume many nodes share (the keys volume of a cluster), where a pid means nothing
+ * across hosts and every container's process is pid 1: an owner on this host is judged by its
+ * pid, any other by its heartbeat, and a lock whose heartbeat stopped is taken over.
+ */
+export async function withKeysLock<T>(lock: string, log: (message: string) => void, work: () => Promise<T>): Promise<T> {
+  const owner = path.join(lock, 'owner');
+  const heartbeat = path.join(lock, 'heartbeat');
   let announced = false;
   for (;;) {
     try {
@@ -195,27 +203,37 @@ async function withLock<T>(lock: string, log: (message: string) => void, work: (
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => 'NaN'));
-      // An owner that died before writing its pid leaves a lock without one: old means abandoned.
-      const abandoned = Number.isInteger(owner)
-        ? !isProcessAlive(owner)
-        : Date.now() - (await stat(lock).catch(() => ({ mtimeMs: 0 }))).mtimeMs > 30_000;
+      const [host, pidText] = (await readFile(owner, 'utf8').catch(() => '')).split(' ');
+      const pid = Number(pidText);
+      const beat = await stat(heartbeat).catch(() => stat(lock).catch(() => ({ mtimeMs: 0 })));
+      const abandoned = host === hostname() && Number.isInteger(pid) ? !isProcessAlive(pid) : Date.now() - beat.mtimeMs > LOCK_STALE_MS;
       if (abandoned) {
         await rm(lock, { recursive: true, force: true });
         continue;
       }
-      if (!announced) log(`groth16: another process (pid ${owner}) is preparing the keys; waiting for it`);
+      if (!announced)
+        log(`groth16: another process (${host || 'unknown host'}, pid ${pidText ?? '?'}) is preparing the keys; waiting for it`);
       announced = true;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+  const beating = setInterval(() => {
+    const now = new Date();
+    void utimes(heartbeat, now, now).catch(() => undefined);
+  }, LOCK_STALE_MS / 6);
+  beating.unref();
   try {
-    await writeFile(path.join(lock, 'pid'), String(process.pid));
+    await writeFile(heartbeat, '');
+    await writeFile(owner, `${hostname()} ${process.pid}`);
     return await work();
   } finally {
+    clearInterval(beating);
     await rm(lock, { recursive: true, force: true });
   }
 }
+
+/** A lock whose heartbeat is older than this is abandoned (its owner beats every 5 s). */
+const LOCK_STALE_MS = 30_000;
 
 function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;

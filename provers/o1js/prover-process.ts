@@ -15,7 +15,6 @@ async function main(): Promise<void> {
   // The native backend must be chosen before o1js does any work (it is ~4.5x faster than WASM).
   if (proverSettings().o1jsBackend === 'native') setBackend('native');
   const { BlockProgram, BlockProof, Transition, genesisState, segmentTransactions, stateAfter } = await import('./program');
-  mkdirSync(O1JS_CACHE_DIR, { recursive: true });
   const vkFile = path.join(O1JS_CACHE_DIR, VK_FILE);
   const mode = process.argv[2] === 'verify' ? 'verify' : 'prove';
   // A verifier with its own keys folder trusts only the key exported there: the provers' cache is the GPU workers' to write.
@@ -32,6 +31,8 @@ async function main(): Promise<void> {
     // A verifier needs only the verification key, not the proving keys.
     verificationKey = (JSON.parse(readFileSync(vkFile, 'utf8')) as { data: string }).data;
   } else {
+    // Only a compiling process writes the cache: a verifier with exported keys may have no writable cache at all.
+    mkdirSync(O1JS_CACHE_DIR, { recursive: true });
     const compiled = await BlockProgram.compile({ cache: Cache.FileSystem(O1JS_CACHE_DIR) });
     verificationKey = compiled.verificationKey;
     writeFileSync(vkFile, JSON.stringify({ data: compiled.verificationKey.data, hash: compiled.verificationKey.hash.toString() }));

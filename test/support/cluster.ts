@@ -106,6 +106,7 @@ export class TestCluster {
     await Promise.all(this.running.map(({ done }) => done));
     this.running.length = 0;
     await Promise.all([...this.provers.values()].map((backend) => backend.close?.()));
+    await this.store.close();
     await this.clientConnection.close();
     await this.nativeConnection.close();
   }
