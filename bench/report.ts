@@ -16,8 +16,6 @@ export function writeReport(results: BenchResults, docsDir: string, onPostgres?:
 
 /** The PostgreSQL run's headline figures beside the dev server's, row for row. */
 function postgresSection(dev: BenchResults, pg: BenchResults): string {
-  const ratio = (value: number, base: number): string =>
-    Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(2)}×` : 'n/a';
   const overhead = dev.overhead.map((d) => {
     const p = pg.overhead.find((o) => o.segmentMs === d.segmentMs && o.segments === d.segments);
     return row([
@@ -71,11 +69,11 @@ ${scaling.join('\n')}
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');
 const pct = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(2)}%` : 'n/a');
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+const ratio = (value: number, base: number): string =>
+  Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(2)}×` : 'n/a';
 const summaryCells = (s: Summary): string[] => [String(s.n), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 
 function markdown(r: BenchResults): string {
-  const ratio = (value: number, base: number): string =>
-    Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(2)}×` : 'n/a';
   const overheadRows = r.overhead.map((o) =>
     row([
       o.segmentMs,

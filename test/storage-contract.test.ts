@@ -126,8 +126,6 @@ describe('s3 artifact store', () => {
   });
 
   it('fails a put loudly when the service refuses the credentials, instead of returning a reference', async () => {
-    const store = createArtifactStore(await s3.artifactStoreUri(`denied-${randomUUID().slice(0, 8)}`));
-    s3Stores.push(store);
     const saved = process.env.AWS_SECRET_ACCESS_KEY;
     process.env.AWS_SECRET_ACCESS_KEY = 'not-the-secret';
     try {

@@ -2,9 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startTemporalServer, type TemporalServerOptions } from '../infra/temporal/factory';
-import { dropTemporalDatabases } from '../infra/temporal/postgres-server';
+import { configuredServerOptions, startTemporalServer, type TemporalServerOptions } from '../infra/temporal/factory';
+import { DEFAULT_TEMPORAL_DATABASE, dropTemporalDatabases } from '../infra/temporal/postgres-server';
 import type { TemporalServer } from '../infra/temporal/server';
 import { loadConfig } from '../config/env';
 import { TemporalServerEnvSchema } from '../config/temporal-server';
@@ -71,20 +70,7 @@ export class LocalSystem {
       logLevel: 'error' as const,
       stdio: 'ignore' as const,
     };
-    const server: TemporalServerOptions & { port: number } =
-      settings.PROOFLANE_TEMPORAL_SERVER === 'postgres'
-        ? {
-            kind: 'postgres',
-            ...common,
-            postgresUrl: settings.PROOFLANE_PG_URL,
-            database: `prooflane_tmp_${options.name
-              .replace(/[^a-z0-9]/gi, '_')
-              .toLowerCase()
-              .slice(0, 16)}_${randomBytes(4).toString('hex')}`,
-            historyShards: settings.PROOFLANE_TEMPORAL_HISTORY_SHARDS,
-            workDir: path.join(workDir, 'temporal'),
-          }
-        : { kind: 'dev', ...common, dbFile: path.join(workDir, 'temporal.db') };
+    const server = { ...configuredServerOptions(settings, common, { folder: workDir, name: options.name }), port: common.port };
     return LocalSystem.start({
       server,
       dropDatabasesOnStop: true,
@@ -216,7 +202,7 @@ export class LocalSystem {
     await Promise.all(children.map((child) => this.stopChild(child, 'SIGTERM', 15_000)));
     await this.server.stop();
     if (this.options.dropDatabasesOnStop && this.options.server.kind === 'postgres') {
-      await dropTemporalDatabases(this.options.server.postgresUrl, this.options.server.database ?? '');
+      await dropTemporalDatabases(this.options.server.postgresUrl, this.options.server.database ?? DEFAULT_TEMPORAL_DATABASE);
     }
   }
 

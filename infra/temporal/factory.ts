@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { TemporalServerEnvSchema } from '../../config/temporal-server';
@@ -15,23 +16,32 @@ export function startTemporalServer(options: TemporalServerOptions): Promise<Tem
 /**
  * The server a process's configuration names, with state where it survives restarts: the dev
  * server's SQLite file, or the PostgreSQL databases (their generated configuration beside the
- * SQLite file's folder).
+ * SQLite file's folder). A `throwaway` server (bench, tests) keeps its state in that folder
+ * instead, or in databases of its own named after it.
  */
 export function configuredServerOptions(
   settings: z.output<typeof TemporalServerEnvSchema>,
   common: TemporalServerCommonOptions,
+  throwaway?: { folder: string; name: string },
 ): TemporalServerOptions {
   if (settings.PROOFLANE_TEMPORAL_SERVER === 'postgres') {
+    const database = throwaway
+      ? `prooflane_tmp_${throwaway.name
+          .replace(/[^a-z0-9]/gi, '_')
+          .toLowerCase()
+          .slice(0, 16)}_${randomBytes(4).toString('hex')}`
+      : settings.PROOFLANE_TEMPORAL_DATABASE;
     return {
       kind: 'postgres',
       ...common,
       postgresUrl: settings.PROOFLANE_PG_URL,
-      database: settings.PROOFLANE_TEMPORAL_DATABASE,
+      database,
       historyShards: settings.PROOFLANE_TEMPORAL_HISTORY_SHARDS,
-      workDir: path.join(path.dirname(DEFAULT_DB_FILE), `postgres-${settings.PROOFLANE_TEMPORAL_DATABASE}`),
+      workDir: throwaway ? path.join(throwaway.folder, 'temporal') : path.join(path.dirname(DEFAULT_DB_FILE), `postgres-${database}`),
     };
   }
-  return { kind: 'dev', ...common, dbFile: settings.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE };
+  const dbFile = throwaway ? path.join(throwaway.folder, 'temporal.db') : (settings.TEMPORAL_DB_FILE ?? DEFAULT_DB_FILE);
+  return { kind: 'dev', ...common, dbFile };
 }
 
 /** Where the configured server keeps its state, for the start-up banner. */

@@ -48,15 +48,19 @@ interface TemporalPrograms {
   uiServer: string;
 }
 
-/** Finds or builds temporal-server, temporal-sql-tool and ui-server (infra/temporal/install-server.sh). */
+let programs: TemporalPrograms | undefined;
+
+/** Finds or builds temporal-server, temporal-sql-tool and ui-server (infra/temporal/install-server.sh), once per process. */
 export function temporalServerPrograms(): TemporalPrograms {
+  if (programs) return programs;
   const [server, sqlTool, uiServer] = execFileSync('bash', [path.join(__dirname, 'install-server.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   })
     .trim()
     .split('\n');
-  return { server, sqlTool, uiServer };
+  programs = { server, sqlTool, uiServer };
+  return programs;
 }
 
 interface PostgresTarget {
@@ -294,7 +298,7 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
   const namespace = options.namespace ?? 'default';
   const database = options.database ?? DEFAULT_TEMPORAL_DATABASE;
   const timeoutMs = options.startTimeoutMs ?? 120_000;
-  const programs = temporalServerPrograms();
+  const { server: serverProgram, sqlTool, uiServer } = temporalServerPrograms();
   const target = postgresTarget(options.postgresUrl);
   const ports = await servicePorts(port, ip, options.workDir);
   await requireFreePorts(
@@ -311,7 +315,7 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
     ],
     'Temporal server',
   );
-  await setUpTemporalDatabases(programs.sqlTool, options.postgresUrl, database);
+  await setUpTemporalDatabases(sqlTool, options.postgresUrl, database);
 
   const configDir = path.join(options.workDir, 'config');
   mkdirSync(configDir, { recursive: true });
@@ -320,13 +324,9 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
   writeFileSync(path.join(configDir, 'dynamicconfig.yaml'), yamlDynamicConfig(PROOFLANE_DYNAMIC_CONFIG));
 
   const stdio = options.stdio ?? 'inherit';
-  const server = spawn(
-    programs.server,
-    ['--root', options.workDir, '--config', 'config', '--env', 'prooflane', '--allow-no-auth', 'start'],
-    {
-      stdio: ['ignore', stdio, stdio],
-    },
-  );
+  const server = spawn(serverProgram, ['--root', options.workDir, '--config', 'config', '--env', 'prooflane', '--allow-no-auth', 'start'], {
+    stdio: ['ignore', stdio, stdio],
+  });
   const serverExited = exitWatch(server);
   const address = `${ip}:${port}`;
   let ui: ChildProcess | undefined;
@@ -337,7 +337,7 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
     await waitUntil(() => frontendAnswers(address), `temporal-server on ${address}`, serverExited, timeoutMs);
     await registerNamespace(address, namespace, options.retention ?? '3 days', timeoutMs);
     await waitUntil(() => servesNamespace(address, namespace), `temporal-server on ${address}`, serverExited, timeoutMs);
-    if (!options.headless) ui = await startUiServer(programs.uiServer, options, address, namespace, ip, stdio);
+    if (!options.headless) ui = await startUiServer(uiServer, options, address, namespace, ip, stdio);
   } catch (error) {
     await stop();
     throw error;
