@@ -21,28 +21,39 @@ export function createGpuActivities(deps: {
 }): GpuActivities {
   const { provers, store, slots, identity } = deps;
 
-  async function timed(work: (device: number) => Promise<Uint8Array>): Promise<WorkReceipt> {
+  async function timed(work: (device: number, heartbeatDetails: () => AttemptHeartbeat) => Promise<Uint8Array>): Promise<WorkReceipt> {
     const context = Context.current();
     const info = context.info;
     const startedAt = Date.now();
+    // An earlier attempt's last heartbeat says how long it held a device before it was lost.
+    const lostMs = lostAttemptsMs(info.heartbeatDetails);
+    let deviceSince: number | undefined;
+    const heartbeatDetails = (): AttemptHeartbeat => ({
+      lostMs,
+      beatAt: Date.now(),
+      ...(deviceSince !== undefined ? { deviceSince } : {}),
+    });
     return slots.withDevice(
       async (device) => {
+        deviceSince = Date.now();
         const proving = performance.now();
-        const bytes = await work(device);
+        const bytes = await work(device, heartbeatDetails);
         const provingMs = performance.now() - proving;
         const proofRef = await store.put(bytes);
+        const finishedAt = Date.now();
         return {
           proofRef,
           scheduledAt: info.currentAttemptScheduledTimestampMs,
           startedAt,
-          finishedAt: Date.now(),
+          finishedAt,
           provingMs,
           attempt: info.attempt,
           worker: identity,
           device,
+          gpuMs: lostMs + (finishedAt - deviceSince),
         };
       },
-      { signal: context.cancellationSignal, waiting: () => context.heartbeat() },
+      { signal: context.cancellationSignal, waiting: () => context.heartbeat(heartbeatDetails()) },
     );
   }
 
@@ -50,11 +61,12 @@ export function createGpuActivities(deps: {
     async proveSegment(task: ProveSegmentInput): Promise<WorkReceipt> {
       const backend = backendFor(provers, task.prover);
       const input = await readBlockInput(store, task.inputRef);
-      return timed((device) =>
+      return timed((device, heartbeatDetails) =>
         runProverWork(
           device,
           (context) => backend.proveSegment({ block: task.block, input, index: task.index, segmentCount: task.segmentCount }, context),
           task.priorAttempts,
+          heartbeatDetails,
         ),
       );
     },
@@ -65,13 +77,30 @@ export function createGpuActivities(deps: {
         readBlockInput(store, task.inputRef),
         Promise.all(task.childRefs.map((ref) => readArtifact(store, ref))),
       ]);
-      return timed((device) =>
+      return timed((device, heartbeatDetails) =>
         runProverWork(
           device,
           (context) => backend.aggregate({ block: task.block, input, from: task.from, to: task.to, children }, context),
           task.priorAttempts,
+          heartbeatDetails,
         ),
       );
     },
   };
+}
+
+/** What a GPU task's heartbeats carry: enough for the next attempt to count a lost one's GPU time. */
+interface AttemptHeartbeat {
+  /** GPU time of attempts before this one that were lost. */
+  lostMs: number;
+  /** When this attempt got its device (absent while it waits for one). */
+  deviceSince?: number;
+  beatAt: number;
+}
+
+/** The GPU time held by the lost attempts before this one, from the last heartbeat Temporal kept. */
+function lostAttemptsMs(details: unknown): number {
+  const last = details as Partial<AttemptHeartbeat> | undefined;
+  if (!last || typeof last.lostMs !== 'number' || typeof last.beatAt !== 'number') return 0;
+  return last.lostMs + (typeof last.deviceSince === 'number' ? Math.max(0, last.beatAt - last.deviceSince) : 0);
 }

@@ -18,14 +18,20 @@ export function backendFor(provers: ProverRegistry, name: ProverName): ProverBac
  * cancellation becomes an AbortSignal, and prover errors become failures the
  * retry policy can classify.
  */
-export async function runProverWork<T>(device: number, work: (context: ProverContext) => Promise<T>, priorAttempts = 0): Promise<T> {
+export async function runProverWork<T>(
+  device: number,
+  work: (context: ProverContext) => Promise<T>,
+  priorAttempts = 0,
+  heartbeatDetails?: () => unknown,
+): Promise<T> {
   const activity = Context.current();
+  const began = Date.now();
   const heartbeatTimeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
   const context: ProverContext = {
     signal: activity.cancellationSignal,
     // The SDK throttles heartbeats to a fraction of the timeout, so calling often is cheap.
     // Local activities (plan, verify) have no heartbeat: their liveness is the workflow task's.
-    progress: activity.info.isLocal ? () => undefined : () => activity.heartbeat(),
+    progress: activity.info.isLocal ? () => undefined : () => activity.heartbeat(heartbeatDetails?.()),
     progressIntervalMs: heartbeatTimeoutMs > 0 ? Math.max(100, Math.min(1_000, heartbeatTimeoutMs / 4)) : 1_000,
     device,
     attempt: priorAttempts + activity.info.attempt,
@@ -35,7 +41,16 @@ export async function runProverWork<T>(device: number, work: (context: ProverCon
     return await work(context);
   } catch (error) {
     if (error instanceof BadInputError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
-    if (error instanceof ProverFailedError) throw ApplicationFailure.retryable(error.message, FailureTypes.ProverFailed);
+    // The GPU time the failed attempt cost travels with the failure: the block counts it.
+    if (error instanceof ProverFailedError) {
+      const failedAttempt: FailedAttemptCost = { gpuMs: Date.now() - began };
+      throw ApplicationFailure.create({ message: error.message, type: FailureTypes.ProverFailed, details: [failedAttempt] });
+    }
     throw error;
   }
+}
+
+/** What a ProverFailed failure carries: the GPU time of the attempt that failed. */
+export interface FailedAttemptCost {
+  gpuMs: number;
 }

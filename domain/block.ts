@@ -178,6 +178,11 @@ export interface WorkReceipt {
   attempt: number;
   worker: string;
   device: number;
+  /**
+   * GPU time this task cost: how long this attempt held its device, plus what earlier attempts
+   * that were lost (their worker died or stalled) held theirs up to their last heartbeat.
+   */
+  gpuMs?: number;
 }
 
 export interface SegmentTiming extends WorkReceipt {
@@ -198,6 +203,20 @@ export interface AggregationLevelTiming {
   maxProvingMs: number;
 }
 
+/** One aggregation node's receipt, with the tree level it sits at (1 = just above the segments). */
+export interface AggregationTiming extends WorkReceipt {
+  level: number;
+  from: number;
+  to: number;
+}
+
+/** What a block's workflow has seen finish so far (blockWork query): the chain page's waterfall. */
+export interface BlockWork {
+  segments: SegmentTiming[];
+  aggregations: AggregationTiming[];
+  gpuMs: number;
+}
+
 export interface BlockTimings {
   startedAt: number;
   finishedAt: number;
@@ -207,6 +226,12 @@ export interface BlockTimings {
   /** totalMs - criticalPathMs: what orchestration cost (docs/DESIGN.md). */
   overheadMs: number;
   verifyMs: number;
+  /**
+   * GPU time the block cost, every attempt counted: the tasks that produced its proofs, those lost
+   * with their worker (up to their last heartbeat), those that failed with a prover error, and
+   * hedged copies that lost their race (from their dispatch to their cancellation).
+   */
+  gpuMs: number;
   segments: SegmentTiming[];
   aggregationLevels: AggregationLevelTiming[];
 }
@@ -236,5 +261,6 @@ export interface BlockSettlement {
   proofRef?: string;
   provingMs?: number;
   overheadMs?: number;
+  gpuMs?: number;
   error?: string;
 }

@@ -139,6 +139,8 @@ export interface BlockEntry {
   proofRef?: string;
   provingMs?: number;
   overheadMs?: number;
+  /** GPU time the proof cost, every attempt counted (see BlockTimings.gpuMs). */
+  gpuMs?: number;
   segmentProgress?: SegmentProgress;
   error?: string;
 }
@@ -156,7 +158,42 @@ export interface ChainState {
   incarnations: Record<string, number>;
   /** Set when publication of the next block failed for good; cleared by a retry or reorg of that block. */
   publicationHalt?: ChainHalt;
+  /** What the chain has done since its sequencer was created (absent in states from earlier builds: zeros). */
+  counters?: ChainCounters;
+  /** When the last block finalized (epoch ms). */
+  lastFinalizedAt?: number;
 }
+
+/**
+ * Running totals of a chain, kept in its durable state (carried through continue-as-new, so a
+ * worker restart never resets them; a recovered chain starts them again). Exported as counters.
+ */
+export const ChainCountersSchema = z.object({
+  /** Blocks accepted (duplicates not counted). */
+  submitted: z.number().int(),
+  /** Proving attempts that produced a verified proof. */
+  proved: z.number().int(),
+  finalized: z.number().int(),
+  /** Proving attempts that failed (prover errors past their budget, workflows closed without a report, refused reports). */
+  failed: z.number().int(),
+  /** Proving attempts cancelled (by an operator or a reorg). */
+  cancelled: z.number().int(),
+  /** Blocks forgotten by reorgs. */
+  reorged: z.number().int(),
+  /** Proofs that came after their block's deadline (timestamp + slotSeconds). */
+  deadlineMissed: z.number().int(),
+});
+export type ChainCounters = z.infer<typeof ChainCountersSchema>;
+
+export const ZERO_COUNTERS: ChainCounters = {
+  submitted: 0,
+  proved: 0,
+  finalized: 0,
+  failed: 0,
+  cancelled: 0,
+  reorged: 0,
+  deadlineMissed: 0,
+};
 
 /** Why finalization stopped at `number` until an operator acts (retry or reorg). */
 export interface ChainHalt {
@@ -185,6 +222,18 @@ export const ChainSnapshotSchema = z.object({
   failures: z.array(z.object({ number: z.number().int(), error: z.string() })),
   /** Numbers between the next to finalize and the highest known block that nobody submitted yet. */
   gaps: z.array(z.number().int()),
+  /** The highest block number the chain holds (null when it holds none). */
+  highestNumber: z.number().int().nullable(),
+  /** Blocks the chain holds that are not finalized yet: the head lag in blocks. */
+  waiting: z.number().int(),
+  /**
+   * Since when (epoch ms) the oldest block not yet finalized has waited: its slot's start (its
+   * timestamp) when it has one, else its submission; null when nothing waits. now − this is the head lag in time.
+   */
+  waitingSince: z.number().nullable(),
+  /** When the last block finalized (epoch ms; null before the first). */
+  lastFinalizedAt: z.number().nullable(),
+  counters: ChainCountersSchema,
 });
 export type ChainSnapshot = z.infer<typeof ChainSnapshotSchema>;
 

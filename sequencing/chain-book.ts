@@ -10,11 +10,13 @@ import {
   type BlockEntry,
   type ChainConfig,
   type ChainConfigBody,
+  type ChainCounters,
   type ChainHalt,
   type ChainSnapshot,
   type ChainState,
   type SequencedStatus,
   type SubmitResult,
+  ZERO_COUNTERS,
 } from '../domain/chain';
 import { clip, FailureTypes, type RejectionType } from '../domain/failures';
 import { blockWorkflowId } from '../domain/names';
@@ -82,6 +84,8 @@ export interface PendingPublication extends PublicationBatch {
 export interface ChainBookOptions {
   /** Finalized blocks kept (default FINALIZED_KEPT); tests make it small to push blocks out of the window. */
   finalizedKept?: number;
+  /** Told of each block as it finalizes, in order (the sequencer reports it to the worker's metrics). */
+  onFinalized?: (entry: Readonly<BlockEntry>) => void;
 }
 
 export class ChainBook {
@@ -95,6 +99,14 @@ export class ChainBook {
   ) {
     this.blocks = new Map(state.blocks.map((entry) => [entry.number, entry]));
     this.finalizedKept = options.finalizedKept ?? FINALIZED_KEPT;
+    this.onFinalized = options.onFinalized;
+  }
+
+  private readonly onFinalized?: (entry: Readonly<BlockEntry>) => void;
+
+  private count(counter: keyof ChainCounters, by = 1): void {
+    this.state.counters = { ...ZERO_COUNTERS, ...this.state.counters };
+    this.state.counters[counter] += by;
   }
 
   static create(chainId: string, config: ChainConfig, options: ChainBookOptions = {}): ChainBook {
@@ -226,6 +238,7 @@ export class ChainBook {
       ...(submission.timestamp !== undefined ? { deadlineAt: (submission.timestamp + config.slotSeconds) * 1000 } : {}),
     };
     this.blocks.set(entry.number, entry);
+    this.count('submitted');
     if (this.state.nextNumber === null) {
       // The first block fixes the start, so nothing lower can be accepted and stranded later.
       this.state.nextNumber = entry.number;
@@ -286,6 +299,7 @@ export class ChainBook {
       this.state.incarnations[entry.number] = entry.incarnation + 1;
     }
     if (this.state.publicationHalt && this.state.publicationHalt.number >= body.fromNumber) delete this.state.publicationHalt;
+    this.count('reorged', affected.length);
     return {
       // Proved blocks wait in their workflow for finalization: those are cancelled too.
       cancel: affected
@@ -316,7 +330,17 @@ export class ChainBook {
     entry.incarnation += 1;
     entry.workflowId = blockWorkflowId(this.state.chainId, number, entry.incarnation);
     entry.status = 'queued';
-    for (const key of ['error', 'startedAt', 'provedAt', 'proofRef', 'provingMs', 'overheadMs', 'segmentProgress', 'runId'] as const)
+    for (const key of [
+      'error',
+      'startedAt',
+      'provedAt',
+      'proofRef',
+      'provingMs',
+      'overheadMs',
+      'gpuMs',
+      'segmentProgress',
+      'runId',
+    ] as const)
       delete entry[key];
     return { number, workflowId: entry.workflowId };
   }
@@ -365,6 +389,7 @@ export class ChainBook {
     if (!entry || entry.status !== 'proving') return false;
     entry.status = 'failed';
     entry.error = clip(reason);
+    this.count('failed');
     return true;
   }
 
@@ -393,8 +418,12 @@ export class ChainBook {
       entry.proofRef = settlement.proofRef;
       if (settlement.provingMs !== undefined) entry.provingMs = settlement.provingMs;
       if (settlement.overheadMs !== undefined) entry.overheadMs = settlement.overheadMs;
+      if (settlement.gpuMs !== undefined) entry.gpuMs = settlement.gpuMs;
+      this.count('proved');
+      if (entry.deadlineAt !== undefined && now > entry.deadlineAt) this.count('deadlineMissed');
     } else {
       entry.status = settlement.outcome === 'cancelled' ? 'cancelled' : 'failed';
+      this.count(entry.status);
       entry.error = clip(settlement.error ?? (settlement.outcome === 'proved' ? 'reported proved without a proof' : settlement.outcome));
     }
     return true;
@@ -458,7 +487,8 @@ export class ChainBook {
     const { finalized, stopped } = this.stopPending(published, now);
     stopped.status = 'failed';
     stopped.error = clip(`report refused: ${reason}`);
-    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs'] as const) delete stopped[key];
+    this.count('failed');
+    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs', 'gpuMs'] as const) delete stopped[key];
     return { finalized, refuted: stopped.workflowId };
   }
 
@@ -483,6 +513,9 @@ export class ChainBook {
     entry.finalizedAt = now;
     this.state.finalizedHead = entry.number;
     this.state.nextNumber = entry.number + 1;
+    this.state.lastFinalizedAt = now;
+    this.count('finalized');
+    this.onFinalized?.(entry);
   }
 
   private takePending(): PendingPublication {
@@ -520,6 +553,7 @@ export class ChainBook {
     const entries = [...this.blocks.values()].sort((a, b) => a.number - b.number);
     const numbersWith = (...statuses: SequencedStatus[]) =>
       entries.filter((entry) => statuses.includes(entry.status)).map((entry) => entry.number);
+    const waiting = entries.filter((entry) => entry.status !== 'finalized');
     const gaps: number[] = [];
     if (state.nextNumber !== null && entries.length) {
       const highest = entries[entries.length - 1].number;
@@ -545,7 +579,19 @@ export class ChainBook {
         .filter((entry) => entry.error !== undefined)
         .map((entry) => ({ number: entry.number, error: entry.error as string })),
       gaps,
+      highestNumber: entries.length ? entries[entries.length - 1].number : null,
+      waiting: waiting.length,
+      waitingSince: waiting.length
+        ? Math.min(...waiting.map((entry) => (entry.timestamp !== undefined ? entry.timestamp * 1000 : entry.submittedAt)))
+        : null,
+      lastFinalizedAt: state.lastFinalizedAt ?? null,
+      counters: { ...ZERO_COUNTERS, ...state.counters },
     };
+  }
+
+  /** The newest `limit` blocks the chain holds, highest first (the chain page's timeline). */
+  recentEntries(limit: number): BlockEntry[] {
+    return [...this.blocks.values()].sort((a, b) => b.number - a.number).slice(0, Math.max(0, limit));
   }
 }
 

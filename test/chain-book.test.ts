@@ -409,9 +409,15 @@ class World {
   /** The publication handed out and not yet reported. */
   pending: { number: number; hash: string }[] | undefined;
   private tag = 0;
+  /** Each block the book reported finalized (its onFinalized hook: the sequencer's metrics sink), in order. */
+  readonly reported: number[] = [];
+  /** Publications made since the current book was created: what its `finalized` counter must say. */
+  private ledgerAtCreation = 0;
+  private readonly options: { finalizedKept: number; onFinalized: (entry: { number: number }) => void };
 
-  constructor(private readonly options: { finalizedKept: number }) {
-    this.book = ChainBook.create('model', CONFIG, options);
+  constructor(options: { finalizedKept: number }) {
+    this.options = { ...options, onFinalized: (entry) => this.reported.push(entry.number) };
+    this.book = ChainBook.create('model', CONFIG, this.options);
   }
 
   /** What the chain's rules say about a submission, from this model alone: its refusal, 'duplicate', or 'accepted'. */
@@ -548,7 +554,7 @@ class World {
       case 'continueAsNew': {
         if (this.pending) return;
         const state = book.toState();
-        const carried = ChainBook.fromState(JSON.parse(JSON.stringify(state)));
+        const carried = ChainBook.fromState(JSON.parse(JSON.stringify(state)), this.options);
         expect(carried.toState()).toEqual(state);
         expect(carried.snapshot()).toEqual(book.snapshot());
         this.book = carried;
@@ -559,6 +565,7 @@ class World {
         if (this.pending) return;
         const { config } = book.toState();
         this.book = ChainBook.create('model', config, this.options);
+        this.ledgerAtCreation = this.ledger.length;
         this.book.recoverPublishedHead(this.ledger.at(-1)?.number ?? null);
         // What was not finalized is forgotten (its clients submit it again); its workflows were terminated.
         const head = this.ledger.at(-1)?.number ?? -1;
@@ -602,6 +609,12 @@ class World {
     for (const workflowId of book.provingWorkflowIds()) expect(this.running.has(workflowId)).toBe(true);
     // The carried state is bounded.
     if (!this.pending) expect(Buffer.byteLength(JSON.stringify(book.toState()))).toBeLessThanOrEqual(STATE_BOUND_BYTES);
+    // Every finalized block is reported once, in finalization order; the counters agree with what happened.
+    expect(this.reported).toEqual(this.ledger.map((entry) => entry.number));
+    expect(view.counters.finalized).toBe(this.ledger.length - this.ledgerAtCreation);
+    expect(view.counters.proved).toBeGreaterThanOrEqual(view.counters.finalized);
+    expect(view.waiting).toBe(view.inFlight.length + view.queued.length + view.proved.length + view.failed.length);
+    if (view.waiting === 0) expect(view.waitingSince).toBeNull();
     // The chain halts exactly when the next block needs an operator.
     const next = view.nextToFinalize === null ? undefined : book.entry(view.nextToFinalize);
     if (view.halted === null) expect(next?.status === 'failed' || next?.status === 'cancelled').toBe(false);

@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { FailedAttemptCost } from '../activities/prover-context';
 import type { GpuActivities, OrchestrationActivities, ProverTask, VerifyResult } from '../activities/types';
 import { aggregationNodes, buildAggregationTree, treeDepth } from '../domain/aggregation-tree';
 import type { TreeNode } from '../domain/aggregation-tree';
@@ -20,6 +21,7 @@ import {
   BlockJobSchema,
   describeIssues,
   type AggregationLevelTiming,
+  type AggregationTiming,
   type BlockJob,
   type BlockJobInput,
   type BlockProgress,
@@ -31,7 +33,7 @@ import {
 } from '../domain/block';
 import { describeFailure, FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
-import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal } from './definitions';
+import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal, blockWorkQuery } from './definitions';
 import { aggregationPriority, GPU_TASK_RETRY, HEDGE_ATTEMPT_OFFSET, hedgeDueAt, LOCAL_ACTIVITY_RETRY, proverRetryDelayMs } from './policy';
 
 /** The first promise to fulfil; rejects with the first error only when all reject. */
@@ -53,6 +55,13 @@ function isProverError(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureTypes.ProverFailed;
 }
 
+/** The GPU time a prover-failed attempt reports with its failure (activities/prover-context.ts). */
+function failedAttemptGpuMs(error: unknown): number {
+  const details = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause.details : undefined;
+  const cost = details?.[0] as Partial<FailedAttemptCost> | undefined;
+  return typeof cost?.gpuMs === 'number' ? cost.gpuMs : 0;
+}
+
 /** The artifact a task found missing or corrupt (activities/artifacts.ts), if that is how it failed. */
 function lostArtifact(error: unknown): string | undefined {
   if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
@@ -67,11 +76,6 @@ const orchestration = proxyLocalActivities<OrchestrationActivities>({
   startToCloseTimeout: '5 minutes',
   retry: LOCAL_ACTIVITY_RETRY,
 });
-
-interface AggregationTiming {
-  level: number;
-  receipt: WorkReceipt;
-}
 
 /**
  * Proves one block: plan, fan segments out onto the GPU class's task queue, aggregate
@@ -142,6 +146,11 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     retry: GPU_TASK_RETRY,
   });
   const segmentTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
+  /** GPU time spent on this block so far, every attempt counted (BlockTimings.gpuMs). */
+  let gpuMs = 0;
+  const spent = (receipt: WorkReceipt): void => {
+    gpuMs += receipt.gpuMs ?? Math.max(0, receipt.finishedAt - receipt.startedAt);
+  };
   const aggregationTasks = proxyActivities<GpuActivities>(gpuOptions(aggregationPriority(job.options.priorityKey)));
 
   /**
@@ -156,6 +165,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       try {
         return { value: await run(proverRetries), proverRetries };
       } catch (error) {
+        if (isProverError(error)) gpuMs += failedAttemptGpuMs(error);
         if (!isProverError(error) || proverRetries + 1 >= job.options.maxAttempts) throw error;
         await sleep(proverRetryDelayMs(proverRetries));
       }
@@ -170,6 +180,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
 
     const segmentTimings: SegmentTiming[] = [];
     const aggregationTimings: AggregationTiming[] = [];
+    setHandler(blockWorkQuery, () => ({ segments: segmentTimings, aggregations: aggregationTimings, gpuMs }));
 
     const proveSegmentOnce = (index: number, attemptOffset: number) =>
       withProverRetries((priorAttempts) =>
@@ -200,12 +211,15 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         return { ...first.outcome, hedged: false };
       }
       const hedgeScope = new CancellationScope();
+      const hedgedAt = Date.now();
       const hedge = hedgeScope.run(() => proveSegmentOnce(index, HEDGE_ATTEMPT_OFFSET));
       const winner = await firstFulfilled([
-        primary.then((outcome) => ({ outcome, loser: hedgeScope })),
-        hedge.then((outcome) => ({ outcome, loser: primaryScope })),
+        primary.then((outcome) => ({ outcome, loser: hedgeScope, loserSince: hedgedAt })),
+        hedge.then((outcome) => ({ outcome, loser: primaryScope, loserSince: dispatchedAt })),
       ]);
       winner.loser.cancel();
+      // The copy that lost held a GPU from its dispatch until now.
+      gpuMs += Date.now() - winner.loserSince;
       return { ...winner.outcome, hedged: true };
     };
 
@@ -215,6 +229,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         progress.segments.running += 1;
         try {
           const { value: receipt, proverRetries, hedged } = await proveSegmentHedged(node.index);
+          spent(receipt);
           segmentTimings.push({ ...receipt, index: node.index, proverRetries, hedged, seenAt: Date.now() });
           progress.segments.done += 1;
           if (progress.segments.done === progress.segments.total && progress.aggregation.total > 0) setStatus('aggregating');
@@ -253,7 +268,8 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
           children[index] = await proveNode(child);
         }
       }
-      aggregationTimings.push({ level: node.level, receipt });
+      spent(receipt);
+      aggregationTimings.push({ ...receipt, level: node.level, from: node.from, to: node.to });
       progress.aggregation.done += 1;
       return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs + Math.max(...children.map((child) => child.criticalPathMs)) };
     };
@@ -296,7 +312,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     const overheadMs = Math.max(0, totalMs - criticalPathMs);
     progress.proofRef = root.proofRef;
     setStatus('proved');
-    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs });
+    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs, gpuMs });
     if (workflowInfo().parent) {
       // Stay open until the sequencer finalizes this block, so BlockStatus (and the Web UI) follow it to the end.
       await condition(() => finalized);
@@ -317,6 +333,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         criticalPathMs,
         overheadMs,
         verifyMs: verdict.provingMs,
+        gpuMs,
         segments: segmentTimings.sort((a, b) => a.index - b.index),
         aggregationLevels: summarizeLevels(aggregationTimings),
       },
@@ -350,7 +367,8 @@ function watchDeadline(deadlineAt: number | undefined): { stop(): void } {
 
 function summarizeLevels(timings: AggregationTiming[]): AggregationLevelTiming[] {
   const levels = new Map<number, AggregationLevelTiming>();
-  for (const { level, receipt } of timings) {
+  for (const receipt of timings) {
+    const { level } = receipt;
     const current = levels.get(level);
     if (!current) {
       levels.set(level, { level, nodes: 1, startedAt: receipt.startedAt, finishedAt: receipt.finishedAt, maxProvingMs: receipt.provingMs });

@@ -1,9 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BlockProgress, BlockSettlement } from '../domain/block';
+import type { BlockProgress, BlockSettlement, BlockWork } from '../domain/block';
 import type { BlockAdmission, BlockEntry, ChainConfigBody, ChainSnapshot, ReorgBody, SubmitResult } from '../domain/chain';
 
 /** Answers a block's live progress: status and segment counts. */
 export const blockProgressQuery = defineQuery<BlockProgress>('blockProgress');
+
+/** Answers the work a block's workflow has seen finish so far: each segment's and aggregation's receipt, and the GPU time spent. */
+export const blockWorkQuery = defineQuery<BlockWork>('blockWork');
 
 /** Sent by a block workflow to its chain's sequencer when it ends (proved, failed or cancelled). */
 export const blockSettledSignal = defineSignal<[BlockSettlement]>('blockSettled');
@@ -19,3 +22,5 @@ export const setPausedUpdate = defineUpdate<ChainSnapshot, [boolean]>('setPaused
 
 export const chainSnapshotQuery = defineQuery<ChainSnapshot>('chainSnapshot');
 export const blockEntryQuery = defineQuery<BlockEntry | null, [number]>('blockEntry');
+/** The newest blocks the chain holds, highest first, at most the given number. */
+export const recentBlocksQuery = defineQuery<BlockEntry[], [number]>('recentBlocks');

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrchestrationActivities } from '../activities/types';
-import type { ChainConfig, ChainState } from '../domain/chain';
+import type { BlockEntry, ChainConfig, ChainState } from '../domain/chain';
 import { describeFailure, FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
 import { ChainBook, ChainRefusal, type BlockStart, type PendingPublication } from '../sequencing/chain-book';
@@ -24,12 +24,14 @@ import {
   blockSettledSignal,
   chainSnapshotQuery,
   configureChainUpdate,
+  recentBlocksQuery,
   reorgUpdate,
   retryBlockUpdate,
   setPausedUpdate,
   submitBlockUpdate,
 } from './definitions';
 import { PUBLICATION_RETRY } from './policy';
+import { chainEvents } from './sinks';
 
 export interface SequencerInput {
   chainId: string;
@@ -65,7 +67,10 @@ const orchestration = proxyActivities<OrchestrationActivities>({
  * anything about the chain: that is the book's, and tested without a server.
  */
 export async function chainSequencerWorkflow(input: SequencerInput): Promise<void> {
-  const options = { finalizedKept: input.finalizedKept };
+  const options = {
+    finalizedKept: input.finalizedKept,
+    onFinalized: (entry: Readonly<BlockEntry>) => reportFinalized(input.chainId, entry),
+  };
   const book = input.state ? ChainBook.fromState(input.state, options) : ChainBook.create(input.chainId, input.config, options);
   let dirty = true;
   let acceptedThisRun = 0;
@@ -198,6 +203,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   });
   setHandler(chainSnapshotQuery, () => book.snapshot());
   setHandler(blockEntryQuery, (number) => book.entry(number) ?? null);
+  setHandler(recentBlocksQuery, (limit) => book.recentEntries(limit));
 
   const startBlock = async (start: BlockStart): Promise<void> => {
     const { chainId } = book;
@@ -311,6 +317,25 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     const batch = book.nextPublication();
     if (batch) void publish(batch);
   }
+}
+
+/** Tells the worker's metrics of a finalized block (a sink: outside the history, never on replay). */
+function reportFinalized(chainId: string, entry: Readonly<BlockEntry>): void {
+  const { number, gpuClass, prover, submittedAt, startedAt, provedAt, finalizedAt, deadlineAt, provingMs, overheadMs, gpuMs } = entry;
+  chainEvents.blockFinalized({
+    chainId,
+    number,
+    gpuClass,
+    prover,
+    submittedAt,
+    finalizedAt: finalizedAt ?? submittedAt,
+    ...definedOnly({ startedAt, provedAt, deadlineAt, provingMs, overheadMs, gpuMs }),
+  });
+}
+
+/** The fields that have a value (the report's optional ones are absent, not undefined). */
+function definedOnly<T extends Record<string, number | undefined>>(fields: T): Partial<Record<keyof T, number>> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Record<keyof T, number>>;
 }
 
 /** How many blocks of a failed publication batch went out before it failed (the activity says so when it knows). */
