@@ -4,16 +4,24 @@ import type { z } from 'zod';
 import type { ProverName } from '../domain/block';
 import { FailureTypes, type RejectionType } from '../domain/failures';
 import { ChainRejection, RetryLater, type ChainService } from './chains';
-import { ApiMetrics } from './metrics';
+import type { Registry } from 'prom-client';
+import { ApiMetrics } from '../observability/api-metrics';
+import { ChainMetrics } from '../observability/chain-metrics';
+import { createLogger, type Logger } from '../observability/logger';
+import { processRegistry } from '../observability/metrics';
+import { CHAIN_PAGE_DIR } from './chain-page';
 import { buildOpenApiDocument } from './openapi';
 import {
   BlockParamsSchema,
+  BlockQuerySchema,
+  RecentBlocksQuerySchema,
   BlockSubmissionSchema,
   ChainConfigBodySchema,
   ChainParamsSchema,
   ReorgBodySchema,
   type ErrorBody,
   type ErrorCode,
+  type RecentBlocks,
   type ReorgAccepted,
   type RetryAccepted,
   type SubmittedBlock,
@@ -27,6 +35,9 @@ export interface ApiOptions {
   apiKeys?: string[];
   /** Largest accepted JSON body (express/body-parser syntax). */
   bodyLimit?: string;
+  /** The registry /metrics serves (default: one of its own); the chains' metrics are read into it at scrape time. */
+  metrics?: Registry;
+  logger?: Logger;
 }
 
 /** A response that ends the request with the error shape of docs/DESIGN.md. */
@@ -68,7 +79,10 @@ function sendError(res: Response, error: HttpError): void {
 
 export function createApp(options: ApiOptions): express.Express {
   const { chains } = options;
-  const metrics = new ApiMetrics();
+  const registry = options.metrics ?? processRegistry();
+  const metrics = new ApiMetrics(registry);
+  const logger = options.logger ?? createLogger('api', 'ERROR');
+  new ChainMetrics(registry, chains, { servedProvers: options.servedProvers, logger });
   const keyDigests = (options.apiKeys ?? []).filter(Boolean).map((key) => createHash('sha256').update(key).digest());
   const app = express();
   app.disable('x-powered-by');
@@ -93,6 +107,14 @@ export function createApp(options: ApiOptions): express.Express {
     res.json({ ok: true, temporal: 'reachable' });
   });
 
+  // The live chain page: static files that read the public API below (with the key in the URL's
+  // fragment when keys are set), so they carry no data and need no key themselves.
+  app.get('/chains/:chainId', (req, res) => {
+    parse(ChainParamsSchema, req.params, 'path');
+    res.sendFile('index.html', { root: CHAIN_PAGE_DIR });
+  });
+  app.use('/chain-page', express.static(CHAIN_PAGE_DIR, { index: false }));
+
   if (keyDigests.length > 0) {
     app.use((req, _res, next) => {
       const match = /^Bearer +(.+)$/i.exec(req.get('authorization') ?? '');
@@ -115,8 +137,8 @@ export function createApp(options: ApiOptions): express.Express {
   });
   app.use(express.json({ limit: options.bodyLimit ?? '256kb', strict: false }));
 
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(metrics.render());
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
   });
 
   app.get('/openapi.json', (_req, res) => {
@@ -166,9 +188,17 @@ export function createApp(options: ApiOptions): express.Express {
     res.status(result.outcome === 'accepted' ? 202 : 200).json(view);
   });
 
+  app.get('/v1/chains/:chainId/blocks', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    const { limit } = parse(RecentBlocksQuerySchema, req.query, 'query');
+    const answer: RecentBlocks = { chainId, blocks: await chains.recentBlocks(chainId, limit) };
+    res.json(answer);
+  });
+
   app.get('/v1/chains/:chainId/blocks/:number', async (req, res) => {
     const { chainId, number } = parse(BlockParamsSchema, req.params, 'path');
-    res.json(await chains.block(chainId, number));
+    const { work } = parse(BlockQuerySchema, req.query, 'query');
+    res.json(await chains.block(chainId, number, { work }));
   });
 
   app.post('/v1/chains/:chainId/reorg', async (req, res) => {
@@ -224,7 +254,7 @@ export function createApp(options: ApiOptions): express.Express {
     if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
       return sendError(res, new HttpError(400, 'invalid_request', bodyError.message ?? 'bad request'));
     }
-    console.error('api: request failed', error);
+    logger.error({ err: error }, 'request failed');
     res.set('Retry-After', '5');
     sendError(res, new HttpError(503, 'unavailable', 'the orchestrator could not complete the request; retry later'));
   });

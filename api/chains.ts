@@ -6,6 +6,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { BlockProofResult } from '../domain/block';
 import { workflowUiUrl, type TemporalSettings } from '../config/temporal';
 import {
@@ -19,14 +20,23 @@ import {
   type SubmitResult,
 } from '../domain/chain';
 import { describeFailure, FailureTypes, isRejectionType, type RejectionType } from '../domain/failures';
-import { finalizedBlockQuery, ORCHESTRATION_TASK_QUEUE, runningBlocksQuery, SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
+import {
+  finalizedBlockQuery,
+  ORCHESTRATION_TASK_QUEUE,
+  runningBlocksQuery,
+  SEARCH_ATTRIBUTES,
+  SEQUENCERS_QUERY,
+  sequencerWorkflowId,
+} from '../domain/names';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { putBlockInput } from '../storage/block-input';
 import type { chainSequencerWorkflow, SequencerInput } from '../workflows/sequencer';
 import {
   blockEntryQuery,
   blockProgressQuery,
+  blockWorkQuery,
   chainSnapshotQuery,
+  recentBlocksQuery,
   configureChainUpdate,
   reorgUpdate,
   retryBlockUpdate,
@@ -34,7 +44,25 @@ import {
   submitBlockUpdate,
 } from '../workflows/definitions';
 import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-limiter';
-import type { BlockView, ChainView } from './schemas';
+import type { Logger } from '../observability/logger';
+import type { BlockView, BlockWorkView, ChainView } from './schemas';
+
+/** A task queue as Temporal reports it: its backlog and the workers polling it. */
+export interface TaskQueueStat {
+  taskQueue: string;
+  backlog: number;
+  backlogAgeSeconds: number;
+  pollers: number;
+}
+
+/** Every chain the namespace holds, for the metrics: the running ones' views and the ids of those whose sequencer closed. */
+export interface ChainStates {
+  running: ChainView[];
+  stopped: string[];
+}
+
+/** Chains listed for the metrics at most (a larger namespace is cut here, and says so in a log line). */
+const MAX_CHAINS_LISTED = 1_000;
 
 /**
  * A request the API could not carry out now, to be sent again after `retryAfterSeconds`:
@@ -82,6 +110,7 @@ export interface ChainServiceOptions {
   temporalTimeoutMs?: number;
   /** Requests to one chain that may wait for a turn beyond the 8 running (default 512). */
   maxWaitingPerChain?: number;
+  logger?: Logger;
 }
 
 /** Requests to one sequencer at once; more wait their turn. */
@@ -130,7 +159,10 @@ export class ChainService {
     try {
       await this.withinDeadline(deadline, () => client.workflowService.describeNamespace({ namespace: settings.namespace }));
     } catch (error) {
-      console.error(`api: Temporal is not ready for namespace ${settings.namespace}: ${describeFailure(error)}`);
+      this.options.logger?.warn(
+        { namespace: settings.namespace, reason: describeFailure(error) },
+        'Temporal is not ready for the namespace',
+      );
       throw new RetryLater('unavailable', 'Temporal does not answer for this namespace', 5);
     }
   }
@@ -271,8 +303,105 @@ export class ChainService {
     );
   }
 
-  async block(chainId: string, number: number): Promise<BlockView> {
-    return this.bounded(chainId, () => this.blockNow(chainId, number));
+  async block(chainId: string, number: number, options: { work?: boolean } = {}): Promise<BlockView> {
+    return this.bounded(chainId, async () => {
+      const view = await this.blockNow(chainId, number);
+      if (options.work) view.work = await this.workOf(view.workflowId);
+      return view;
+    });
+  }
+
+  /** The newest `limit` blocks a chain holds, highest first, each as its block view. */
+  async recentBlocks(chainId: string, limit: number): Promise<BlockView[]> {
+    return this.bounded(chainId, async () => {
+      const entries = await this.runningOnly(chainId, () => this.sequencer(chainId).query(recentBlocksQuery, limit));
+      return Promise.all(entries.map((entry) => this.viewOf(chainId, entry)));
+    });
+  }
+
+  /** What a block workflow saw finish (each segment's worker and times), or undefined where it cannot answer. */
+  private async workOf(workflowId: string): Promise<BlockWorkView | undefined> {
+    try {
+      const work = await this.options.client.workflow.getHandle(workflowId).query(blockWorkQuery);
+      return {
+        gpuMs: work.gpuMs,
+        segments: work.segments.map(({ index, worker, device, attempt, startedAt, finishedAt, provingMs, hedged, proverRetries }) => ({
+          index,
+          worker,
+          device,
+          attempt,
+          startedAt,
+          finishedAt,
+          provingMs,
+          hedged,
+          proverRetries,
+        })),
+        aggregations: work.aggregations.map(({ level, from, to, worker, device, startedAt, finishedAt, provingMs }) => ({
+          level,
+          from,
+          to,
+          worker,
+          device,
+          startedAt,
+          finishedAt,
+          provingMs,
+        })),
+      };
+    } catch {
+      return undefined; // not planned yet, or closed before this build kept its work
+    }
+  }
+
+  /** Every chain's state, for the metrics; bounded by one deadline like a request. */
+  async chainStates(): Promise<ChainStates> {
+    const deadline = Date.now() + this.timeoutMs;
+    return this.withinDeadline(deadline, async () => {
+      const runs = new Map<string, boolean>();
+      for await (const execution of this.options.client.workflow.list({ query: SEQUENCERS_QUERY, pageSize: 200 })) {
+        const running = execution.status.name === 'RUNNING';
+        runs.set(execution.workflowId, running || (runs.get(execution.workflowId) ?? false));
+        if (runs.size >= MAX_CHAINS_LISTED) break;
+      }
+      const chainIds = [...runs].map(([workflowId, running]) => ({ chainId: workflowId.replace(/^chain-/, ''), running }));
+      const views = await Promise.all(
+        chainIds
+          .filter(({ running }) => running)
+          .map(({ chainId }) =>
+            this.sequencer(chainId)
+              .query(chainSnapshotQuery)
+              .catch(() => undefined),
+          ),
+      );
+      return {
+        running: views.filter((view): view is ChainView => view !== undefined),
+        stopped: chainIds.filter(({ running }) => !running).map(({ chainId }) => chainId),
+      };
+    });
+  }
+
+  /** Backlog and pollers of activity task queues (the GPU classes'), for the metrics and KEDA's view of them. */
+  async taskQueueStats(taskQueues: string[]): Promise<TaskQueueStat[]> {
+    const { client, settings } = this.options;
+    const deadline = Date.now() + this.timeoutMs;
+    return this.withinDeadline(deadline, () =>
+      Promise.all(
+        taskQueues.map(async (taskQueue) => {
+          const answer = await client.workflowService.describeTaskQueue({
+            namespace: settings.namespace,
+            taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+            taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            reportStats: true,
+          });
+          const age = answer.stats?.approximateBacklogAge;
+          return {
+            taskQueue,
+            backlog: Number(answer.stats?.approximateBacklogCount ?? 0),
+            backlogAgeSeconds: Number(age?.seconds ?? 0) + (age?.nanos ?? 0) / 1e9,
+            pollers: answer.pollers?.length ?? 0,
+          };
+        }),
+      ),
+    );
   }
 
   private snapshot(chainId: string): Promise<ChainView> {
@@ -305,7 +434,9 @@ export class ChainService {
           workflowId,
           uiUrl: this.uiUrl(workflowId),
           proof: { ref: result.proofRef, verified: result.verified },
-          timings: { provingMs: result.timings.criticalPathMs, overheadMs: result.timings.overheadMs },
+          gpuClass: result.gpuClass,
+          prover: result.prover,
+          timings: { provingMs: result.timings.criticalPathMs, overheadMs: result.timings.overheadMs, gpuMs: result.timings.gpuMs },
         };
       }
     }
@@ -320,6 +451,8 @@ export class ChainService {
       status: entry.status,
       workflowId: entry.workflowId,
       uiUrl: this.uiUrl(entry.workflowId),
+      gpuClass: entry.gpuClass,
+      prover: entry.prover,
       timings: {
         submittedAt: iso(entry.submittedAt),
         startedAt: iso(entry.startedAt),
@@ -327,6 +460,8 @@ export class ChainService {
         finalizedAt: iso(entry.finalizedAt),
         provingMs: entry.provingMs,
         overheadMs: entry.overheadMs,
+        gpuMs: entry.gpuMs,
+        deadlineAt: iso(entry.deadlineAt),
       },
     };
     if (entry.status === 'queued') view.segments = { total: entry.segments, done: 0, running: 0, failed: 0 };

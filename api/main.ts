@@ -7,6 +7,7 @@ import { ChainConfigSchema } from '../domain/chain';
 import { createArtifactStore } from '../storage/factory';
 import { createApp } from './app';
 import { ChainService } from './chains';
+import { createLogger, lifecycleLogger } from '../observability/logger';
 
 /**
  * The HTTP API process; its configuration is ApiConfigSchema (config/processes.ts). Binds to
@@ -15,6 +16,7 @@ import { ChainService } from './chains';
  */
 async function main(): Promise<void> {
   const config = loadConfig('api', ApiConfigSchema);
+  const logger = createLogger('api', config.PROOFLANE_LOG_LEVEL);
   const settings = temporalSettings();
   const served = config.PROOFLANE_PROVERS;
   const defaults = ChainConfigSchema.parse({
@@ -40,20 +42,22 @@ async function main(): Promise<void> {
       inputs: createArtifactStore(storageSettings().artifactStore),
       temporalTimeoutMs: config.PROOFLANE_API_TEMPORAL_TIMEOUT_MS,
       maxWaitingPerChain: config.PROOFLANE_API_MAX_WAITING_PER_CHAIN,
+      logger,
     }),
     servedProvers: served,
     apiKeys,
     bodyLimit: config.PROOFLANE_API_BODY_LIMIT,
+    logger,
   });
   // Without keys the API is unauthenticated: never expose it beyond this machine.
   const host = apiKeys.length ? config.PROOFLANE_API_HOST : '127.0.0.1';
   const port = config.PROOFLANE_API_PORT;
   const server = app.listen(port, host, () => {
-    console.log(`prooflane API on http://${host}:${port} (Temporal ${settings.address}; serving ${served.join(', ')})`);
-    if (!apiKeys.length) console.log('no API keys configured (PROOFLANE_API_KEYS): listening on loopback only, without authentication');
+    lifecycleLogger(logger).info({ host, port, temporal: settings.address, provers: served }, `prooflane API on http://${host}:${port}`);
+    if (!apiKeys.length) logger.warn('no API keys configured (PROOFLANE_API_KEYS): listening on loopback only, without authentication');
   });
   server.on('error', (error) => {
-    console.error(`api: ${error.message}`);
+    logger.fatal({ err: error }, `cannot serve on ${host}:${port}`);
     process.exit(1);
   });
   const shutdown = (): void => {

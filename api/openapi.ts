@@ -7,6 +7,7 @@ import {
   ErrorBodySchema,
   ReorgAcceptedSchema,
   ReorgBodySchema,
+  RecentBlocksSchema,
   RetryAcceptedSchema,
   SubmittedBlockSchema,
 } from './schemas';
@@ -18,6 +19,7 @@ const components: Record<string, Schema> = {
   BlockSubmission: z.toJSONSchema(BlockSubmissionSchema, { io: 'input' }) as Schema,
   Reorg: z.toJSONSchema(ReorgBodySchema, { io: 'input' }) as Schema,
   BlockView: z.toJSONSchema(BlockViewSchema) as Schema,
+  RecentBlocks: z.toJSONSchema(RecentBlocksSchema) as Schema,
   ChainView: z.toJSONSchema(ChainViewSchema) as Schema,
   SubmittedBlock: z.toJSONSchema(SubmittedBlockSchema) as Schema,
   ReorgAccepted: z.toJSONSchema(ReorgAcceptedSchema) as Schema,
@@ -89,11 +91,30 @@ export function buildOpenApiDocument(): Schema {
             ...errors(400, 401, 409, 413, 415, 429, 503),
           },
         },
+        get: {
+          summary: 'The newest blocks the chain holds, highest first (the finalized ones it keeps, and every one not finalized yet)',
+          parameters: [
+            chainId,
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 256, default: 100 } },
+          ],
+          responses: { 200: json('RecentBlocks', 'the blocks, each as its block view'), ...errors(400, 401, 404, 429, 503) },
+        },
       },
       '/v1/chains/{chainId}/blocks/{number}': {
         get: {
           summary: 'The block view',
-          parameters: [chainId, number],
+          parameters: [
+            chainId,
+            number,
+            {
+              name: 'work',
+              in: 'query',
+              required: false,
+              description:
+                "true: include `work`, each finished segment's and aggregation's worker and times (a query of the block's workflow)",
+              schema: { type: 'boolean', default: false },
+            },
+          ],
           responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404, 429, 503) },
         },
       },
@@ -131,6 +152,14 @@ export function buildOpenApiDocument(): Schema {
           summary: 'Start new blocks again',
           parameters: [chainId],
           responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404, 429, 503) },
+        },
+      },
+      '/chains/{chainId}': {
+        get: {
+          summary: 'The live chain page (HTML; it reads the API above; with API keys, pass one as #key=<key>)',
+          security: [],
+          parameters: [chainId],
+          responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
         },
       },
       '/healthz': { get: { summary: 'Liveness: the process runs', security: [], responses: { 200: { description: 'alive' } } } },

@@ -18,6 +18,56 @@ export const BlockParamsSchema = z.object({
     .pipe(BlockNumberSchema),
 });
 
+/** GET /v1/chains/:id/blocks/:number?work=true: what the block's workflow saw finish, each task with its worker. */
+export const BlockWorkViewSchema = z.object({
+  /** GPU time spent so far, every attempt counted (lost, retried and hedged ones too). */
+  gpuMs: z.number(),
+  segments: z.array(
+    z.object({
+      index: z.number().int(),
+      worker: z.string(),
+      device: z.number().int(),
+      attempt: z.number().int(),
+      /** Epoch ms: when the winning attempt started and finished on its worker. */
+      startedAt: z.number(),
+      finishedAt: z.number(),
+      provingMs: z.number(),
+      hedged: z.boolean(),
+      proverRetries: z.number().int(),
+    }),
+  ),
+  aggregations: z.array(
+    z.object({
+      level: z.number().int(),
+      from: z.number().int(),
+      to: z.number().int(),
+      worker: z.string(),
+      device: z.number().int(),
+      startedAt: z.number(),
+      finishedAt: z.number(),
+      provingMs: z.number(),
+    }),
+  ),
+});
+export type BlockWorkView = z.infer<typeof BlockWorkViewSchema>;
+
+export const BlockQuerySchema = z.object({
+  /** `true`: include `work` (each segment's worker and times; costs a query of the block's workflow). */
+  work: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+});
+
+export const RecentBlocksQuerySchema = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'limit must be an integer from 1 to 256')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(256))
+    .default(100),
+});
+
 export const BlockViewSchema = z.object({
   chainId: z.string(),
   number: z.number().int(),
@@ -25,6 +75,8 @@ export const BlockViewSchema = z.object({
   status: z.enum(BLOCK_STATUSES),
   workflowId: z.string(),
   uiUrl: z.string(),
+  gpuClass: z.string().optional(),
+  prover: z.string().optional(),
   segments: SegmentProgressSchema.optional(),
   timings: z
     .object({
@@ -34,11 +86,15 @@ export const BlockViewSchema = z.object({
       finalizedAt: z.string().optional(),
       provingMs: z.number().optional(),
       overheadMs: z.number().optional(),
+      /** GPU time the proof cost, every attempt counted. */
+      gpuMs: z.number().optional(),
+      deadlineAt: z.string().optional(),
     })
     .optional(),
   deadline: z.object({ at: z.string(), met: z.boolean().optional() }).optional(),
   proof: z.object({ ref: z.string(), verified: z.boolean() }).optional(),
   error: z.string().optional(),
+  work: BlockWorkViewSchema.optional(),
 });
 export type BlockView = z.infer<typeof BlockViewSchema>;
 
@@ -111,3 +167,6 @@ export const RetryAcceptedSchema = z.object({
   workflowId: z.string(),
 });
 export type RetryAccepted = z.infer<typeof RetryAcceptedSchema>;
+
+export const RecentBlocksSchema = z.object({ chainId: z.string(), blocks: z.array(BlockViewSchema) });
+export type RecentBlocks = z.infer<typeof RecentBlocksSchema>;

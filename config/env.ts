@@ -1,3 +1,4 @@
+import { createLogger } from '../observability/logger';
 import { z } from 'zod';
 
 /**
@@ -81,11 +82,13 @@ export function describeConfig(schema: z.ZodObject<EnvShape>): ConfigVariable[] 
  */
 export function runMain(what: string, main: () => Promise<void>): void {
   main().catch((error: unknown) => {
+    // One JSON line on stderr, like every other line the process writes (observability/logger.ts).
+    const logger = createLogger(what, 'INFO', 'stderr');
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      logger.fatal({ kind: 'configuration' }, error.message);
       process.exit(2);
     }
-    console.error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    logger.fatal(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
 }

@@ -19,7 +19,14 @@ const LogLevelSchema = z
   .transform((level) => level.toUpperCase())
   .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']))
   .prefault('INFO')
-  .describe('log level of the Temporal SDK runtime and the worker: TRACE, DEBUG, INFO, WARN or ERROR (any case)');
+  .describe("log level of the process's JSON log lines and of the Temporal SDK's: TRACE, DEBUG, INFO, WARN or ERROR (any case)");
+
+/** Where a worker process serves its metrics (prooflane's and the Temporal SDK's) for Prometheus. */
+const metricsPort = (defaultPort: number) =>
+  envInt(0, 65_535)
+    .default(defaultPort)
+    .describe(`port of the process's Prometheus endpoint (/metrics: prooflane's metrics and the Temporal SDK's); 0 turns it off`);
+const MetricsHostSchema = z.string().default('0.0.0.0').describe('interface the metrics endpoint binds to');
 
 const WorkerIdentitySchema = z
   .string()
@@ -65,6 +72,7 @@ export const ApiConfigSchema = z
       "prover of a chain's blocks before any PUT (default: the first of PROOFLANE_PROVERS)",
     ),
     PROOFLANE_DEFAULT_SEGMENTS: envInt(1, MAX_SEGMENTS).default(8).describe("segments of a chain's blocks before any PUT"),
+    PROOFLANE_LOG_LEVEL: LogLevelSchema,
   })
   .superRefine((config, context) => {
     if (config.PROOFLANE_DEFAULT_PROVER && !config.PROOFLANE_PROVERS.includes(config.PROOFLANE_DEFAULT_PROVER)) {
@@ -84,6 +92,8 @@ export const OrchestrationWorkerConfigSchema = z
     PROOFLANE_WORKFLOW_BUNDLE: z.string().optional().describe('a pre-built workflow bundle to load (default: bundle workflows/ at start)'),
     PROOFLANE_WORKER_IDENTITY: WorkerIdentitySchema,
     PROOFLANE_LOG_LEVEL: LogLevelSchema,
+    PROOFLANE_METRICS_PORT: metricsPort(9464),
+    PROOFLANE_METRICS_HOST: MetricsHostSchema,
   })
   .superRefine(requireCommandExecutable);
 
@@ -101,6 +111,8 @@ export const GpuWorkerConfigSchema = z
       'worker identity shown in Temporal (--identity; default <class>@<host>:<pid>)',
     ),
     PROOFLANE_LOG_LEVEL: LogLevelSchema,
+    PROOFLANE_METRICS_PORT: metricsPort(9465),
+    PROOFLANE_METRICS_HOST: MetricsHostSchema,
   })
   .superRefine(requireCommandExecutable);
 

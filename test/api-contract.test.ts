@@ -107,7 +107,7 @@ describe('HTTP contract: bad requests get their documented status and error shap
     const metrics = await api.request('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/prooflane_api_requests_total\{method="POST",route="\/v1\/chains\/:chainId\/blocks",status="202"\} \d+/);
-    expect(metrics.body).toMatch(/prooflane_blocks_submitted_total\{outcome="rejected"\} \d+/);
+    expect(metrics.body).toMatch(/prooflane_api_block_submissions_total\{outcome="rejected"\} \d+/);
   });
 });
 
@@ -162,7 +162,9 @@ describe('the OpenAPI document', () => {
         'PUT /v1/chains/{chainId}',
         'GET /v1/chains/{chainId}',
         'POST /v1/chains/{chainId}/blocks',
+        'GET /v1/chains/{chainId}/blocks',
         'GET /v1/chains/{chainId}/blocks/{number}',
+        'GET /chains/{chainId}',
         'POST /v1/chains/{chainId}/reorg',
         'POST /v1/chains/{chainId}/blocks/{number}/retry',
         'POST /v1/chains/{chainId}/recover',

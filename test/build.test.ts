@@ -25,7 +25,12 @@ describe('npm run build, then node on the build', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PROOFLANE_API_PORT: String(apiPort), PROOFLANE_PROVERS: 'simulated' };
     delete env.PROOFLANE_WORKFLOW_BUNDLE;
     const start = async (script: string, args: string[], readyLine: string): Promise<void> => {
-      const child = spawn(process.execPath, [path.join(REPO, 'dist', script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      // Each worker on a spare metrics port: the defaults (9464, 9465) may be taken on this machine.
+      const metrics = { PROOFLANE_METRICS_PORT: String(await freePort()), PROOFLANE_METRICS_HOST: '127.0.0.1' };
+      const child = spawn(process.execPath, [path.join(REPO, 'dist', script), ...args], {
+        env: { ...env, ...metrics },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       processes.push(child);
       await untilReady(child, readyLine, script);
     };

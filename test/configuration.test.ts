@@ -115,8 +115,15 @@ describe('configuration: one schema per process, bad values stop it with the var
   ])('%s stops at start with exit code 2 and the variable named', async (script, env, message) => {
     const { code, stderr } = await runProcess(script, env);
     expect(code).toBe(2);
-    expect(stderr).toMatch(message);
-    expect(stderr).not.toMatch(/\n\s+at /); // a message for the operator, not a stack trace
+    // One JSON log line whose message names the variable: for the operator, not a stack trace.
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(lines).toHaveLength(1);
+    expect(lines[0].level).toBe('fatal');
+    expect(lines[0].msg).toMatch(message);
+    expect(lines[0].msg).not.toMatch(/\n\s+at /);
   });
 
   it('README lists every variable of every process as the schemas define them (npm run docs:config)', () => {

@@ -1,3 +1,5 @@
+import { Registry } from 'prom-client';
+import { BlockMetrics } from '../observability/block-metrics';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -27,7 +29,11 @@ describe('replay of committed workflow histories', () => {
 
   it.each(HISTORIES)('replays %s without a determinism error', async (file) => {
     const history = historyFromJson(readFileSync(path.join(ROOT, file), 'utf8'));
-    const bundle = { workflowBundle: { codePath: process.env.PROOFLANE_WORKFLOW_BUNDLE as string } };
+    // The orchestration worker's sinks, as in production (they are not called while replaying).
+    const bundle = {
+      workflowBundle: { codePath: process.env.PROOFLANE_WORKFLOW_BUNDLE as string },
+      sinks: new BlockMetrics(new Registry()).sinks(),
+    };
     // Throws DeterminismViolationError (or a ReplayError) when today's code would do something else.
     await Worker.runReplayHistory(bundle, history, path.basename(file, '.json'));
   });

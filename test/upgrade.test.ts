@@ -1,3 +1,5 @@
+import { Registry } from 'prom-client';
+import { BlockMetrics } from '../observability/block-metrics';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,8 +80,9 @@ describe('upgrading the workflows under a running chain', () => {
     }
 
     // The control: the same change without its guard cannot replay what the old build recorded.
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: guarded } }, beforeDeploy)).resolves.toBeUndefined();
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: unguarded } }, beforeDeploy)).rejects.toBeInstanceOf(
+    const sinks = new BlockMetrics(new Registry()).sinks();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: guarded }, sinks }, beforeDeploy)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: unguarded }, sinks }, beforeDeploy)).rejects.toBeInstanceOf(
       DeterminismViolationError,
     );
   });

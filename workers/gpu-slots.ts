@@ -15,6 +15,16 @@ export class GpuSlots implements DeviceSlots {
     this.free = Array.from({ length: count }, (_, device) => device);
   }
 
+  /** Devices a task holds now. */
+  get busy(): number {
+    return this.count - this.free.length;
+  }
+
+  /** Tasks waiting for a device. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** Runs `run` on a free device; `waiting` is called every second while none is free. */
   async withDevice<T>(run: (device: number) => Promise<T>, options: { signal?: AbortSignal; waiting?: () => void } = {}): Promise<T> {
     const device = await this.acquire(options.signal, options.waiting);

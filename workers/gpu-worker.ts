@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type State } from '@temporalio/worker';
+import { Registry } from 'prom-client';
 import { createGpuActivities } from '../activities/gpu';
 import { ConfigError, loadConfig, runMain } from '../config/env';
 import { GpuWorkerConfigSchema } from '../config/processes';
@@ -13,8 +14,10 @@ import { gpuTaskQueue } from '../domain/names';
 import { createProverRegistry, type ProverRegistry } from '../provers/registry';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { createArtifactStore } from '../storage/factory';
+import { GpuWorkerMetrics } from '../observability/gpu-metrics';
+import { lifecycleLogger, type Logger } from '../observability/logger';
+import { startProcessTelemetry } from '../observability/process-telemetry';
 import { GpuSlots } from './gpu-slots';
-import { installRuntime } from './runtime';
 
 /**
  * One GPU node: a worker pool that polls its GPU class's task queue of each prover backend it
@@ -33,7 +36,13 @@ export interface GpuWorkerOptions {
   drainGraceMs?: number;
   /** The backends this node serves: exactly these (config/provers.ts). */
   provers: ProverRegistry;
+  /** Where the node's metrics go (observability/gpu-metrics.ts); default: a registry of its own. */
+  metrics?: Registry;
+  logger?: Logger;
 }
+
+/** Worker states in which a node no longer takes tasks but may still finish some. */
+const DRAINING_STATES: readonly State[] = ['STOPPING', 'DRAINING', 'DRAINED'];
 
 /** A node's pool: one Temporal worker per served backend, sharing the node's GPUs. */
 export class GpuWorkerPool {
@@ -48,28 +57,38 @@ export class GpuWorkerPool {
     const { provers } = options;
     if (provers.size === 0) throw new Error('a GPU worker must serve at least one prover backend');
     const store = createArtifactStore(options.artifactStore);
-    const activities = createGpuActivities({
-      provers,
-      store,
-      slots: new GpuSlots(options.gpus),
-      identity,
-    });
-    const workers = await Promise.all(
-      [...provers.keys()].map((prover) =>
-        Worker.create({
-          connection: options.connection,
-          namespace: options.namespace,
-          taskQueue: gpuTaskQueue(options.gpuClass, prover),
-          identity,
-          activities,
-          maxConcurrentActivityTaskExecutions: options.gpus,
-          // One open poll per free GPU (the SDK's default stops at 10): a block's segments, scheduled
-          // together, start together instead of waiting for pollers to come back. (SDK 1.24 reads
-          // the poller behaviour, not `maxConcurrentActivityTaskPolls`.)
-          activityTaskPollerBehavior: { type: 'simple-maximum', maximum: options.gpus },
-          shutdownGraceTime: options.drainGraceMs ?? 30_000,
-        }),
-      ),
+    const slots = new GpuSlots(options.gpus);
+    const activities = createGpuActivities({ provers, store, slots, identity });
+    const workers: Worker[] = [];
+    const metrics = new GpuWorkerMetrics(
+      options.metrics ?? new Registry(),
+      {
+        gpuClass: options.gpuClass,
+        worker: identity,
+        slots,
+        draining: () => workers.some((worker) => DRAINING_STATES.includes(worker.getState())),
+      },
+      options.logger,
+    );
+    workers.push(
+      ...(await Promise.all(
+        [...provers.keys()].map((prover) =>
+          Worker.create({
+            connection: options.connection,
+            namespace: options.namespace,
+            taskQueue: gpuTaskQueue(options.gpuClass, prover),
+            identity,
+            activities,
+            interceptors: { activity: [metrics.interceptor()] },
+            maxConcurrentActivityTaskExecutions: options.gpus,
+            // One open poll per free GPU (the SDK's default stops at 10): a block's segments, scheduled
+            // together, start together instead of waiting for pollers to come back. (SDK 1.24 reads
+            // the poller behaviour, not `maxConcurrentActivityTaskPolls`.)
+            activityTaskPollerBehavior: { type: 'simple-maximum', maximum: options.gpus },
+            shutdownGraceTime: options.drainGraceMs ?? 30_000,
+          }),
+        ),
+      )),
     );
     return new GpuWorkerPool(identity, workers, store);
   }
@@ -136,7 +155,13 @@ async function main(): Promise<void> {
   const config = loadConfig('gpu-worker', GpuWorkerConfigSchema, env);
   const gpus = config.PROOFLANE_GPUS ?? detectGpuCount();
   if (gpus === undefined) throw new ConfigError('gpu-worker: no GPUs detected (nvidia-smi not found): pass --gpus N or set PROOFLANE_GPUS');
-  installRuntime(config.PROOFLANE_LOG_LEVEL);
+  const telemetry = await startProcessTelemetry({
+    processName: 'gpu-worker',
+    level: config.PROOFLANE_LOG_LEVEL,
+    metricsPort: config.PROOFLANE_METRICS_PORT,
+    metricsHost: config.PROOFLANE_METRICS_HOST,
+  });
+  const { logger } = telemetry;
   const settings = temporalSettings(env);
   const provers = createProverRegistry(proverSettings(env));
   try {
@@ -151,9 +176,12 @@ async function main(): Promise<void> {
         artifactStore: storageSettings(env).artifactStore,
         identity: config.PROOFLANE_WORKER_IDENTITY,
         drainGraceMs: config.PROOFLANE_DRAIN_SECONDS * 1_000,
+        metrics: telemetry.registry,
+        logger,
       });
-      console.log(
-        `GPU worker ${pool.identity}: ${gpus} × ${config.PROOFLANE_GPU_CLASS} slots serving ${[...provers.keys()].join(', ')} on queues ${pool.taskQueues.join(', ')} (Temporal ${settings.address})`,
+      lifecycleLogger(logger).info(
+        { worker: pool.identity, gpuClass: config.PROOFLANE_GPU_CLASS, gpus, taskQueues: pool.taskQueues, temporal: settings.address },
+        `GPU worker ${pool.identity}: ${gpus} × ${config.PROOFLANE_GPU_CLASS} slots serving ${[...provers.keys()].join(', ')}`,
       );
       await pool.run(); // returns after a drain on SIGTERM/SIGINT
     } finally {
@@ -161,6 +189,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all([...provers.values()].map((backend) => backend.close?.()));
+    await telemetry.close();
   }
 }
 

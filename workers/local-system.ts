@@ -21,6 +21,8 @@ export interface LocalSystemOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the processes' stdout/stderr go: inherited (npm start) or piped away (tests, bench). */
   quiet?: boolean;
+  /** Metrics ports of the workers: the defaults (orchestration 9464, GPU workers 9465 up; npm start) or spare ones (default). */
+  metricsPorts?: 'defaults' | 'spare';
 }
 
 /**
@@ -33,6 +35,8 @@ export class LocalSystem {
   private orchestration?: ChildProcess;
   private api?: ChildProcess;
   private readonly gpuWorkers = new Map<string, ChildProcess>();
+  /** Each worker's metrics port: `orchestration`, or the GPU worker's identity. */
+  readonly metricsPorts = new Map<string, number>();
 
   private constructor(private readonly options: LocalSystemOptions) {}
 
@@ -131,7 +135,25 @@ export class LocalSystem {
   }
 
   async startOrchestration(): Promise<void> {
-    this.orchestration = await this.spawn('workers/orchestration-worker.ts', [], 'orchestration worker');
+    const metricsPort = await this.metricsPortFor('orchestration', 9464);
+    this.orchestration = await this.spawn('workers/orchestration-worker.ts', [], 'orchestration worker', metricsPort);
+  }
+
+  /** The metrics endpoints of the API and the workers, by role. */
+  metricsUrls(): { role: string; url: string }[] {
+    return [
+      { role: 'api', url: `${this.apiUrl}/metrics` },
+      ...[...this.metricsPorts].map(([role, port]) => ({ role, url: `http://127.0.0.1:${port}/metrics` })),
+    ];
+  }
+
+  /** A worker keeps its port across restarts; a new one gets the next default, or a spare port. */
+  private async metricsPortFor(role: string, defaultPort: number): Promise<number> {
+    const known = this.metricsPorts.get(role);
+    if (known !== undefined) return known;
+    const port = this.options.metricsPorts === 'defaults' ? defaultPort : await freePort();
+    this.metricsPorts.set(role, port);
+    return port;
   }
 
   async startApi(): Promise<void> {
@@ -139,10 +161,13 @@ export class LocalSystem {
   }
 
   async addGpuWorker(gpuClass: string, gpus: number, identity: string, extraArgs: string[] = []): Promise<ChildProcess> {
+    const gpuWorkersSoFar = [...this.metricsPorts.keys()].filter((role) => role !== 'orchestration').length;
+    const metricsPort = await this.metricsPortFor(identity, 9465 + gpuWorkersSoFar);
     const child = await this.spawn(
       'workers/gpu-worker.ts',
       ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity, ...extraArgs],
       'GPU worker',
+      metricsPort,
     );
     this.gpuWorkers.set(identity, child);
     return child;
@@ -215,12 +240,15 @@ export class LocalSystem {
     return stopProcess(child, signal, graceMs);
   }
 
-  private async spawn(script: string, args: string[], readyLine: string): Promise<ChildProcess> {
+  private async spawn(script: string, args: string[], readyLine: string, metricsPort?: number): Promise<ChildProcess> {
     const child = spawnEntryPoint(script, args, {
-      env: this.env,
+      env: {
+        ...this.env,
+        ...(metricsPort !== undefined ? { PROOFLANE_METRICS_PORT: String(metricsPort), PROOFLANE_METRICS_HOST: '127.0.0.1' } : {}),
+      },
       stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'],
     });
-    await untilReady(child, readyLine, script, this.options.quiet ? undefined : (line) => console.log(line));
+    await untilReady(child, readyLine, script, this.options.quiet ? undefined : (line) => process.stdout.write(`${line}\n`));
     child.once('exit', (code, signal) => {
       if (!this.expectedExits.has(child)) this.unexpectedExit?.(script, code, signal);
     });

@@ -11,7 +11,10 @@ import { createProverRegistry, type ProverRegistry } from '../provers/registry';
 import { createProofPublisher } from '../publishing/factory';
 import { createArtifactStore } from '../storage/factory';
 import { BUILT_WORKFLOW_BUNDLE, RUNS_FROM_BUILD } from '../infra/entry-points';
-import { installRuntime } from './runtime';
+import { Registry } from 'prom-client';
+import { BlockMetrics } from '../observability/block-metrics';
+import { lifecycleLogger, type Logger } from '../observability/logger';
+import { startProcessTelemetry } from '../observability/process-telemetry';
 
 /**
  * Hosts the workflows (sequencers, block proofs) and the light activities (plan,
@@ -29,6 +32,9 @@ export interface OrchestrationWorkerOptions {
   /** The backends it plans and verifies blocks for: exactly these (config/provers.ts). */
   provers: ProverRegistry;
   identity?: string;
+  /** Where finalized blocks' metrics go (observability/block-metrics.ts); default: a registry of its own. */
+  metrics?: Registry;
+  logger?: Logger;
 }
 
 export async function createOrchestrationWorker(options: OrchestrationWorkerOptions): Promise<Worker> {
@@ -45,6 +51,7 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
     // A restarted orchestration worker gets its workflows' tasks back after this long instead of
     // the 10 s default (tasks for a dead worker's sticky queue wait that long before moving on).
     stickyQueueScheduleToStartTimeout: '3 seconds',
+    sinks: new BlockMetrics(options.metrics ?? new Registry(), options.logger).sinks(),
     activities: createOrchestrationActivities({
       provers: options.provers,
       store: createArtifactStore(options.artifactStore),
@@ -58,12 +65,12 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
  * without it every block start would be refused and each chain would stall. Servers that do
  * not let this client list them (a managed service's permissions) are trusted to have them.
  */
-async function requireSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
+async function requireSearchAttributes(connection: NativeConnection, namespace: string, logger: Logger): Promise<void> {
   let registered: Record<string, unknown>;
   try {
     registered = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
   } catch (error) {
-    console.warn(`orchestration worker: cannot list the search attributes of ${namespace} (${(error as Error).message}); not checked`);
+    logger.warn({ namespace, err: error }, `cannot list the search attributes of ${namespace}; not checked`);
     return;
   }
   const missing = Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES).filter(([name]) => !(name in registered));
@@ -78,14 +85,20 @@ async function requireSearchAttributes(connection: NativeConnection, namespace: 
 
 async function main(): Promise<void> {
   const config = loadConfig('orchestration-worker', OrchestrationWorkerConfigSchema);
-  installRuntime(config.PROOFLANE_LOG_LEVEL);
+  const telemetry = await startProcessTelemetry({
+    processName: 'orchestration-worker',
+    level: config.PROOFLANE_LOG_LEVEL,
+    metricsPort: config.PROOFLANE_METRICS_PORT,
+    metricsHost: config.PROOFLANE_METRICS_HOST,
+  });
+  const { logger } = telemetry;
   const settings = temporalSettings();
   const storage = storageSettings();
   const provers = createProverRegistry(proverSettings());
   try {
     const connection = await NativeConnection.connect(settings.connection);
     try {
-      await requireSearchAttributes(connection, settings.namespace);
+      await requireSearchAttributes(connection, settings.namespace, logger);
       const worker = await createOrchestrationWorker({
         provers,
         connection,
@@ -94,9 +107,12 @@ async function main(): Promise<void> {
         publisher: storage.publisher,
         workflowBundlePath: config.PROOFLANE_WORKFLOW_BUNDLE,
         identity: config.PROOFLANE_WORKER_IDENTITY,
+        metrics: telemetry.registry,
+        logger,
       });
-      console.log(
-        `orchestration worker ${worker.options.identity} on queue ${ORCHESTRATION_TASK_QUEUE} serving ${[...provers.keys()].join(', ')} (Temporal ${settings.address})`,
+      lifecycleLogger(logger).info(
+        { worker: worker.options.identity, taskQueue: ORCHESTRATION_TASK_QUEUE, temporal: settings.address },
+        `orchestration worker ${worker.options.identity} serving ${[...provers.keys()].join(', ')}`,
       );
       await worker.run();
     } finally {
@@ -104,6 +120,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all([...provers.values()].map((backend) => backend.close?.()));
+    await telemetry.close();
   }
 }
 

@@ -4,6 +4,7 @@ import { configuredServerOptions, describeServerState } from '../infra/temporal/
 import { loadConfig, runMain } from '../config/env';
 import { DemoConfigSchema } from '../config/processes';
 import { storageSettings } from '../config/storage';
+import { createLogger, lifecycleLogger } from '../observability/logger';
 import { LocalSystem } from './local-system';
 
 /**
@@ -22,11 +23,13 @@ async function main(): Promise<void> {
   const storage = storageSettings();
   mkdirSync(storage.dataDir, { recursive: true });
   const server = { ...configuredServerOptions(config, { uiPort: 8233, metricsPort: 9233, logLevel: 'error' }), port: 7233 };
-  console.log(`starting the Temporal ${server.kind === 'postgres' ? 'server on PostgreSQL' : 'dev server'}...`);
+  const logger = lifecycleLogger(createLogger('start', config.PROOFLANE_LOG_LEVEL));
+  logger.info(`starting the Temporal ${server.kind === 'postgres' ? 'server on PostgreSQL' : 'dev server'}`);
   const system = await LocalSystem.start({
     server,
     apiPort,
     dataDir: storage.dataDir,
+    metricsPorts: 'defaults',
     env: {
       PROOFLANE_LOG_LEVEL: config.PROOFLANE_LOG_LEVEL,
       PROOFLANE_DEFAULT_GPU_CLASS: gpuClass,
@@ -42,23 +45,29 @@ async function main(): Promise<void> {
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    console.log('\nstopping the API, workers and the Temporal server...');
+    logger.info('stopping the API, workers and the Temporal server');
     await system.stop();
     process.exit(code);
   };
   system.onUnexpectedExit((what, code, signal) => {
-    console.error(`${what} exited unexpectedly (${signal ?? `exit ${code}`}); shutting down`);
+    logger.error({ process: what, code, signal }, `${what} exited unexpectedly; shutting down`);
     void shutdown(1);
   });
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
   const api = system.apiUrl;
-  console.log(`
+  // Instructions for the person at the terminal, not a log line.
+  process.stdout.write(`
 prooflane is up.
   HTTP API          ${api}   (${api}/openapi.json)
   Temporal Web UI   ${system.server.uiUrl}
   Temporal gRPC     ${system.server.address}
+  Chain page        ${api}/chains/demo   (live: the chain's state and its last blocks)
+  Metrics           ${system
+    .metricsUrls()
+    .map(({ url }) => url)
+    .join('  ')}
   GPU pool          ${gpus} × ${gpuClass} (demo backends: simulated, command with the example prover, o1js, groth16; blocks use simulated unless they ask for another)
 Submit blocks and watch them finalize in order (in another terminal):
   curl -X PUT ${api}/v1/chains/demo -H 'content-type: application/json' -d '{"mode":"pipelined","maxInFlight":3,"startNumber":1}'

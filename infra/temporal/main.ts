@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, runMain } from '../../config/env';
 import { TemporalServerConfigSchema } from '../../config/processes';
+import { createLogger, lifecycleLogger } from '../../observability/logger';
 import { configuredServerOptions, describeServerState, startTemporalServer } from './factory';
 
 /** `npm run temporal [-- --temporal postgres]`: the Temporal server alone, with its Web UI and metrics. */
@@ -15,8 +16,9 @@ async function main(): Promise<void> {
     metricsPort: config.TEMPORAL_METRICS_PORT,
   });
   const server = await startTemporalServer(options);
-  console.log(
-    `Temporal ${server.kind} server on ${server.address}; Web UI ${server.uiUrl}; metrics ${server.metricsUrl}; state in ${describeServerState(options)}`,
+  lifecycleLogger(createLogger('temporal')).info(
+    { address: server.address, uiUrl: server.uiUrl, metricsUrl: server.metricsUrl, state: describeServerState(options) },
+    `Temporal ${server.kind} server on ${server.address}; Web UI ${server.uiUrl}; metrics ${server.metricsUrl}`,
   );
   const shutdown = (): void => void server.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);

@@ -1,3 +1,4 @@
+import { createLogger } from '../../observability/logger';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cache, setBackend, verify, type VerificationKey } from 'o1js';
@@ -101,6 +102,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`o1js prover: ${(error as Error).stack ?? error}`);
+  createLogger('o1js-prover', 'ERROR', 'stderr').fatal({ err: error }, 'o1js prover failed');
   process.exit(1);
 });

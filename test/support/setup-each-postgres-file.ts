@@ -1,4 +1,4 @@
-import { installRuntime } from '../../workers/runtime';
+import { installRuntime } from '../../observability/runtime';
 import { useProjectServer } from './test-run';
 
 // Worker logs at ERROR in tests: expected failures are not news.
