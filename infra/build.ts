@@ -18,6 +18,10 @@ const ASSETS: { folder: string; extension: string }[] = [
   { folder: 'provers', extension: '.circom' },
   { folder: 'provers', extension: '.mjs' },
   { folder: 'infra', extension: '.sh' },
+  // The live chain page, served as it is (no build step for users).
+  { folder: 'api/chain-page', extension: '.html' },
+  { folder: 'api/chain-page', extension: '.css' },
+  { folder: 'api/chain-page', extension: '.js' },
 ];
 
 async function main(): Promise<void> {

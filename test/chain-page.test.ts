@@ -1,0 +1,88 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { blockHash, uniqueChain } from './support/cluster';
+import { useTestStack } from './support/stack';
+
+/**
+ * The live chain page (GET /chains/:id) in headless Chromium (Debian's, driven by playwright-core)
+ * over the real API and workers: what an operator watching a chain sees.
+ */
+const CHROMIUM = process.env.PROOFLANE_CHROMIUM ?? '/usr/bin/chromium';
+const node = 'page-node';
+
+describe('the live chain page', () => {
+  const stack = useTestStack({ pools: [['h100', 4, node]], api: {} });
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows blocks moving from queued through proving to finalized, a failed block with its reason, and no console errors', async () => {
+    const chainId = uniqueChain('page');
+    const api = stack.api;
+    await api.configureChain(chainId, { mode: 'pipelined', maxInFlight: 2, startNumber: 1, slotSeconds: 12 });
+    await api.request('POST', `/v1/chains/${chainId}/pause`);
+    const now = Math.floor(Date.now() / 1000);
+    // Block 1 proves for about 3 s on 4 GPUs; block 2's prover refuses its input.
+    await api.submitBlock(chainId, {
+      number: 1,
+      hash: blockHash(chainId, 1),
+      segments: 4,
+      timestamp: now,
+      input: { simulate: { segmentMs: 3_000 } },
+    });
+    await api.submitBlock(chainId, { number: 2, hash: blockHash(chainId, 2), segments: 1, input: { simulate: { badInputSegments: [0] } } });
+
+    await page.goto(`${api.baseUrl}/chains/${chainId}`);
+    const row = (number: number, status: string) => page.locator(`.row[data-block="${number}"][data-status="${status}"]`);
+    await row(1, 'queued').waitFor();
+    await row(2, 'queued').waitFor();
+    await expect(page.locator('#chain-state').textContent()).resolves.toBe('paused');
+
+    await api.request('POST', `/v1/chains/${chainId}/resume`);
+    await row(1, 'proving').waitFor();
+    await row(1, 'finalized').waitFor({ timeout: 30_000 });
+    await row(2, 'failed').waitFor({ timeout: 30_000 });
+
+    // Block 1's four segments, each drawn in its GPU worker's colour, and the deadline marker.
+    await expect(page.locator(`.row[data-block="1"] .segment[data-worker="${node}"]`).count()).resolves.toBe(4);
+    await expect(page.locator('.row[data-block="1"] .deadline').count()).resolves.toBe(1);
+    await expect(page.locator('#legend').textContent()).resolves.toContain(node);
+    // The failure, its reason, and the halt it causes.
+    await expect(page.locator('#failures li[data-block="2"]').textContent()).resolves.toContain('input rejected by the prover');
+    await page.locator('#halt').waitFor({ state: 'visible' });
+    await expect(page.locator('#halt').textContent()).resolves.toContain('Finalization stopped at block 2');
+    await expect(page.locator('#chain-state').textContent()).resolves.toBe('halted');
+    // Block numbers open the block's workflow in the Temporal Web UI.
+    const view = await api.block(chainId, 1);
+    await expect(page.locator('.row[data-block="1"] a.number').getAttribute('href')).resolves.toBe(view.uiUrl);
+
+    expect(problems).toEqual([]);
+  });
+
+  it('answers an unknown chain with a readable problem, not a blank page', async () => {
+    await page.goto(`${stack.api.baseUrl}/chains/${uniqueChain('nobody')}`);
+    await page.locator('#problem').waitFor({ state: 'visible' });
+    await expect(page.locator('#problem').textContent()).resolves.toMatch(/not_found/);
+  });
+});
