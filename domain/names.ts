@@ -42,6 +42,9 @@ export function runningBlocksQuery(chainId: string): string {
   return `WorkflowType = 'blockProofWorkflow' AND ChainId = '${chainId}' AND ExecutionStatus = 'Running'`;
 }
 
+/** Every chain's sequencer runs, open and closed, except the runs that continued as new. */
+export const SEQUENCERS_QUERY = `WorkflowType = 'chainSequencerWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`;
+
 export function sequencerWorkflowId(chainId: string): string {
   return `chain-${chainId}`;
 }

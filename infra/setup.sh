@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need, once: npm packages and the Temporal CLI; with
 # --all (npm test, CI) also the PostgreSQL-backed Temporal cluster's programs, the S3 server the
-# tests run against and Helm, which renders the Kubernetes chart (`npm start -- --temporal
-# postgres` and `npm run k8s:validate` build theirs on first use).
+# tests run against, Helm, which renders the Kubernetes chart, and Debian's prometheus and
+# chromium, which the alert and chain page tests drive (`npm start -- --temporal postgres` and
+# `npm run k8s:validate` build theirs on first use).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +20,5 @@ if [ "${1:-}" = "--all" ]; then
   bash infra/temporal/install-server.sh >/dev/null
   bash infra/s3/install-versitygw.sh >/dev/null
   bash infra/k8s/install-helm.sh >/dev/null
+  bash infra/install-debian-packages.sh
 fi
