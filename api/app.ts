@@ -109,11 +109,19 @@ export function createApp(options: ApiOptions): express.Express {
 
   // The live chain page: static files that read the public API below (with the key in the URL's
   // fragment when keys are set), so they carry no data and need no key themselves.
+  const pageHeaders = (res: Response): void => {
+    res.set(
+      'Content-Security-Policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    );
+    res.set('X-Content-Type-Options', 'nosniff');
+  };
   app.get('/chains/:chainId', (req, res) => {
     parse(ChainParamsSchema, req.params, 'path');
+    pageHeaders(res);
     res.sendFile('index.html', { root: CHAIN_PAGE_DIR });
   });
-  app.use('/chain-page', express.static(CHAIN_PAGE_DIR, { index: false }));
+  app.use('/chain-page', express.static(CHAIN_PAGE_DIR, { index: false, setHeaders: pageHeaders }));
 
   if (keyDigests.length > 0) {
     app.use((req, _res, next) => {

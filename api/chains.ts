@@ -55,9 +55,13 @@ export interface TaskQueueStat {
   pollers: number;
 }
 
-/** Every chain the namespace holds, for the metrics: the running ones' views and the ids of those whose sequencer closed. */
+/**
+ * Every chain the namespace holds, for the metrics: the running ones' views, the running ones
+ * that did not answer in time, and the ids of those whose sequencer closed.
+ */
 export interface ChainStates {
   running: ChainView[];
+  unreadable: string[];
   stopped: string[];
 }
 
@@ -352,9 +356,9 @@ export class ChainService {
     }
   }
 
-  /** Every chain's state, for the metrics; bounded by one deadline like a request. */
+  /** Every chain's state, for the metrics; within 5 s (less than Prometheus's scrape timeout) or the request deadline if shorter. */
   async chainStates(): Promise<ChainStates> {
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + Math.min(this.timeoutMs, 5_000);
     return this.withinDeadline(deadline, async () => {
       const runs = new Map<string, boolean>();
       for await (const execution of this.options.client.workflow.list({ query: SEQUENCERS_QUERY, pageSize: 200 })) {
@@ -363,18 +367,18 @@ export class ChainService {
         if (runs.size >= MAX_CHAINS_LISTED) break;
       }
       const chainIds = [...runs].map(([workflowId, running]) => ({ chainId: workflowId.replace(/^chain-/, ''), running }));
+      const running = chainIds.filter((chain) => chain.running).map(({ chainId }) => chainId);
+      // Each query within the deadline less a margin, so one slow sequencer leaves the others' answers.
+      const queryBy = deadline - 500;
       const views = await Promise.all(
-        chainIds
-          .filter(({ running }) => running)
-          .map(({ chainId }) =>
-            this.sequencer(chainId)
-              .query(chainSnapshotQuery)
-              .catch(() => undefined),
-          ),
+        running.map((chainId) =>
+          this.options.client.withDeadline(queryBy, () => this.sequencer(chainId).query(chainSnapshotQuery)).catch(() => undefined),
+        ),
       );
       return {
         running: views.filter((view): view is ChainView => view !== undefined),
-        stopped: chainIds.filter(({ running }) => !running).map(({ chainId }) => chainId),
+        unreadable: running.filter((_chainId, index) => views[index] === undefined),
+        stopped: chainIds.filter((chain) => !chain.running).map(({ chainId }) => chainId),
       };
     });
   }
@@ -382,7 +386,7 @@ export class ChainService {
   /** Backlog and pollers of activity task queues (the GPU classes'), for the metrics and KEDA's view of them. */
   async taskQueueStats(taskQueues: string[]): Promise<TaskQueueStat[]> {
     const { client, settings } = this.options;
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + Math.min(this.timeoutMs, 3_000);
     return this.withinDeadline(deadline, () =>
       Promise.all(
         taskQueues.map(async (taskQueue) => {

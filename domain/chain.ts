@@ -231,6 +231,8 @@ export const ChainSnapshotSchema = z.object({
    * timestamp) when it has one, else its submission; null when nothing waits. now − this is the head lag in time.
    */
   waitingSince: z.number().nullable(),
+  /** When (epoch ms) the oldest block not yet finalized was submitted; null when nothing waits. */
+  waitingSubmittedAt: z.number().nullable(),
   /** When the last block finalized (epoch ms; null before the first). */
   lastFinalizedAt: z.number().nullable(),
   counters: ChainCountersSchema,

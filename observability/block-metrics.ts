@@ -67,6 +67,7 @@ export class BlockMetrics {
       {
         chainId: report.chainId,
         blockNumber: report.number,
+        workflowId: report.workflowId,
         gpuClass: report.gpuClass,
         prover: report.prover,
         latencyMs,

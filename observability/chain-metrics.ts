@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ChainStates, TaskQueueStat } from '../api/chains';
-import type { ChainCounters } from '../domain/chain';
+import { ZERO_COUNTERS, type ChainCounters } from '../domain/chain';
+import type { ChainView } from '../api/schemas';
 import { gpuTaskQueue } from '../domain/names';
 import type { ProverName } from '../domain/block';
 import type { Logger } from './logger';
@@ -80,6 +81,12 @@ export class ChainMetrics {
       'How long the oldest block not yet finalized has waited (since its timestamp, else its submission); 0 when none waits.',
       (view, now) => (view.waitingSince === null ? 0 : Math.max(0, (now - view.waitingSince) / 1000)),
     );
+    chainGauge(
+      'prooflane_chain_stalled_seconds',
+      'How long a chain with blocks waiting has made no progress: since its last finalization or the submission of its oldest waiting block, whichever is later; 0 when none waits.',
+      (view, now) =>
+        view.waitingSubmittedAt === null ? 0 : Math.max(0, (now - Math.max(view.waitingSubmittedAt, view.lastFinalizedAt ?? 0)) / 1000),
+    );
     chainGauge('prooflane_chain_last_finalized_timestamp_seconds', 'When a chain last finalized a block (Unix seconds).', (view) =>
       view.lastFinalizedAt === null ? undefined : view.lastFinalizedAt / 1000,
     );
@@ -94,6 +101,18 @@ export class ChainMetrics {
     chainGauge('prooflane_chain_paused', '1 while a chain is paused.', (view) => (view.paused ? 1 : 0));
     chainGauge('prooflane_chain_in_flight', 'Blocks of a chain proving now.', (view) => view.inFlight.length);
     chainGauge('prooflane_chain_queued', 'Blocks of a chain waiting to start proving.', (view) => view.queued.length);
+    new Gauge({
+      name: 'prooflane_chain_readable',
+      help: '1 when the chain’s sequencer answered the last reading; 0 when it did not in time (its series repeat its last known view).',
+      labelNames: ['chain'],
+      registers: [registry],
+      async collect() {
+        const { chains } = await read();
+        this.reset();
+        const unreadable = new Set(chains.unreadable);
+        for (const view of chains.running) this.set({ chain: view.chainId }, unreadable.has(view.chainId) ? 0 : 1);
+      },
+    });
     new Gauge({
       name: 'prooflane_chain_up',
       help: '1 for a chain whose sequencer runs, 0 for one whose sequencer closed (terminated or failed: POST /recover).',
@@ -152,8 +171,13 @@ export class ChainMetrics {
   private async take(): Promise<Reading> {
     const at = Date.now();
     try {
-      const chains = await this.source.chainStates();
-      // The GPU queues the chains use: each chain's default class and its blocks' classes, per served backend.
+      const read = await this.source.chainStates();
+      // A chain whose sequencer did not answer in time keeps its last known view (and says so in
+      // prooflane_chain_readable): its series must not vanish, or its alerts would start over.
+      const known = new Map((this.last?.chains.running ?? []).map((view) => [view.chainId, view]));
+      const stale = read.unreadable.map((chainId) => known.get(chainId)).filter((view): view is ChainView => view !== undefined);
+      const chains: ChainStates = { ...read, running: [...read.running.map(withDefaults), ...stale] };
+      // The GPU queues the chains use: each chain's default class, per served backend.
       const classes = new Set(chains.running.map((view) => view.defaults.gpuClass).filter((gpuClass): gpuClass is string => !!gpuClass));
       const queues = [...classes].flatMap((gpuClass) =>
         this.options.servedProvers.map((prover) => ({ gpuClass, prover, name: gpuTaskQueue(gpuClass, prover) })),
@@ -167,8 +191,26 @@ export class ChainMetrics {
       };
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'chain metrics: could not read the chains from Temporal');
-      this.last = { at, chains: this.last?.chains ?? { running: [], stopped: [] }, queues: this.last?.queues ?? [], ok: false };
+      this.last = {
+        at,
+        chains: this.last?.chains ?? { running: [], unreadable: [], stopped: [] },
+        queues: this.last?.queues ?? [],
+        ok: false,
+      };
     }
     return this.last;
   }
+}
+
+/** A view from a sequencer of an earlier build (during a rolling upgrade) lacks the newer fields: theirs are zero. */
+function withDefaults(view: ChainView): ChainView {
+  return {
+    ...view,
+    counters: { ...ZERO_COUNTERS, ...view.counters },
+    waiting: view.waiting ?? 0,
+    waitingSince: view.waitingSince ?? null,
+    waitingSubmittedAt: view.waitingSubmittedAt ?? null,
+    lastFinalizedAt: view.lastFinalizedAt ?? null,
+    highestNumber: view.highestNumber ?? null,
+  };
 }

@@ -1,3 +1,4 @@
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { temporalLogger, type Logger } from './logger';
 import { LATENCY_BUCKETS_SECONDS } from './metrics';
@@ -39,7 +40,9 @@ export function installRuntime(level: LogLevel, options: { logger?: Logger; sdkM
           : {}),
       },
     });
-  } catch {
-    // already installed in this process
+  } catch (error) {
+    // Installed already in this process (the tests install one per file): keep that one. Anything
+    // else (Core cannot bind its metrics port) must stop the process, not fall back silently.
+    if (!(error instanceof IllegalStateError && /already been installed/.test(error.message))) throw error;
   }
 }

@@ -584,6 +584,7 @@ export class ChainBook {
       waitingSince: waiting.length
         ? Math.min(...waiting.map((entry) => (entry.timestamp !== undefined ? entry.timestamp * 1000 : entry.submittedAt)))
         : null,
+      waitingSubmittedAt: waiting.length ? Math.min(...waiting.map((entry) => entry.submittedAt)) : null,
       lastFinalizedAt: state.lastFinalizedAt ?? null,
       counters: { ...ZERO_COUNTERS, ...state.counters },
     };

@@ -1,5 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { blockHash, uniqueChain } from './support/cluster';
+import { blockHash, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
 
 /**
@@ -65,8 +65,11 @@ describe('the live chain page', () => {
     await row(2, 'failed').waitFor({ timeout: 30_000 });
 
     // Block 1's four segments, each drawn in its GPU worker's colour, and the deadline marker.
-    await expect(page.locator(`.row[data-block="1"] .segment[data-worker="${node}"]`).count()).resolves.toBe(4);
-    await expect(page.locator('.row[data-block="1"] .deadline').count()).resolves.toBe(1);
+    // The page redraws every second: wait for what it shows rather than read one frame.
+    const shows = (selector: string, count: number) =>
+      waitFor(`${count} × ${selector}`, async () => ((await page.locator(selector).count()) === count ? true : undefined), 30_000);
+    await shows(`.row[data-block="1"] .segment[data-worker="${node}"]`, 4);
+    await shows('.row[data-block="1"] .deadline', 1);
     await expect(page.locator('#legend').textContent()).resolves.toContain(node);
     // The failure, its reason, and the halt it causes.
     await expect(page.locator('#failures li[data-block="2"]').textContent()).resolves.toContain('input rejected by the prover');

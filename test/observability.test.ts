@@ -69,6 +69,9 @@ describe('observability of a running system', () => {
     expect(sampleValue(fromApi, 'prooflane_chain_head_lag_blocks', { chain })).toBe(1);
     expect(sampleValue(fromApi, 'prooflane_chain_halted', { chain })).toBe(1);
     expect(sampleValue(fromApi, 'prooflane_chain_up', { chain })).toBe(1);
+    expect(sampleValue(fromApi, 'prooflane_chain_readable', { chain })).toBe(1);
+    // Block 3 waits since its submission, after block 2's finalization: the chain has not progressed since then.
+    expect(sampleValue(fromApi, 'prooflane_chain_stalled_seconds', { chain })).toBeGreaterThan(0);
     expect(sampleValue(fromApi, 'prooflane_task_queue_pollers', { task_queue: 'prooflane-gpu-h100-simulated' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(fromApi, 'prooflane_api_block_submissions_total', { outcome: 'accepted' })).toBe(3);
     countersBefore = fromApi.filter((sample) => sample.name === 'prooflane_chain_blocks_total' && sample.labels.chain === chain);
@@ -78,7 +81,7 @@ describe('observability of a running system', () => {
     expect(sampleValue(fromOrchestration, 'prooflane_block_latency_seconds_count', labels)).toBe(2);
     expect(sampleValue(fromOrchestration, 'prooflane_block_finalized_late_total', { chain })).toBe(1);
     // Block 1 held two GPUs for 2 s each: its GPU time is at least that, counted in the histogram.
-    expect(sampleValue(fromOrchestration, 'prooflane_block_gpu_seconds_sum', labels)).toBeGreaterThanOrEqual(4);
+    expect(sampleValue(fromOrchestration, 'prooflane_block_gpu_seconds_sum', labels)).toBeGreaterThanOrEqual(3.9);
     for (const name of ['temporal_workflow_task_execution_latency_count', 'temporal_sticky_cache_size', 'process_cpu_seconds_total'])
       expect(metricNames(fromOrchestration).has(name)).toBe(true);
 
@@ -89,14 +92,15 @@ describe('observability of a running system', () => {
     });
     const task = (work: string, outcome: string) =>
       sampleValue(fromGpu, 'prooflane_gpu_tasks_total', { worker: gpuNode, prover: 'simulated', work, outcome });
-    expect(task('segment', 'ok')).toBe(4);
+    // Four segments (a hedged copy of one of block 2's short segments may finish too).
+    expect(task('segment', 'ok')).toBeGreaterThanOrEqual(4);
     expect(task('aggregation', 'ok')).toBe(2);
     expect(task('segment', 'error')).toBeGreaterThanOrEqual(1); // block 3's bad input
     expect(sampleValue(fromGpu, 'prooflane_gpu_slots', { worker: gpuNode, state: 'free' })).toBe(2);
     expect(sampleValue(fromGpu, 'prooflane_worker_draining', { worker: gpuNode })).toBe(0);
     expect(
       sampleValue(fromGpu, 'prooflane_prover_seconds_total', { worker: gpuNode, prover: 'simulated', work: 'segment' }),
-    ).toBeGreaterThan(4);
+    ).toBeGreaterThan(3.9); // block 1's two 2 s segments (timers may fire a little early)
     expect(metricNames(fromGpu).has('temporal_activity_schedule_to_start_latency_count')).toBe(true);
 
     // docs/METRICS.md lists every prooflane metric the processes export.
@@ -109,7 +113,7 @@ describe('observability of a running system', () => {
     // The block view carries the same GPU time, and each segment's worker.
     const view = await api.request('GET', `/v1/chains/${chain}/blocks/1?work=true`);
     const body = view.body as { timings: { gpuMs: number }; work: { segments: { worker: string }[] } };
-    expect(body.timings.gpuMs).toBeGreaterThanOrEqual(4_000);
+    expect(body.timings.gpuMs).toBeGreaterThanOrEqual(3_900);
     expect(body.work.segments.map((segment) => segment.worker)).toEqual([gpuNode, gpuNode]);
   });
 

@@ -321,10 +321,12 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
 
 /** Tells the worker's metrics of a finalized block (a sink: outside the history, never on replay). */
 function reportFinalized(chainId: string, entry: Readonly<BlockEntry>): void {
-  const { number, gpuClass, prover, submittedAt, startedAt, provedAt, finalizedAt, deadlineAt, provingMs, overheadMs, gpuMs } = entry;
+  const { number, workflowId, gpuClass, prover, submittedAt, startedAt, provedAt, finalizedAt, deadlineAt, provingMs, overheadMs, gpuMs } =
+    entry;
   chainEvents.blockFinalized({
     chainId,
     number,
+    workflowId,
     gpuClass,
     prover,
     submittedAt,

@@ -9,6 +9,7 @@ import { proxySinks, type Sinks } from '@temporalio/workflow';
 export interface BlockFinalizedReport {
   chainId: string;
   number: number;
+  workflowId: string;
   gpuClass: string;
   prover: string;
   /** Epoch ms of each step the block went through. */

@@ -9,7 +9,14 @@ const BLOCKS_WITH_WORK = 30;
 const FINAL = new Set(['finalized', 'failed', 'cancelled']);
 
 const chainId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
-const key = new URLSearchParams(location.hash.slice(1)).get('key');
+// The key comes in the URL's fragment once; it is kept for this tab only and taken out of the URL (and its history).
+const keyStorage = `prooflane-key:${location.origin}`;
+const fragmentKey = new URLSearchParams(location.hash.slice(1)).get('key');
+if (fragmentKey) {
+  sessionStorage.setItem(keyStorage, fragmentKey);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+const key = sessionStorage.getItem(keyStorage);
 /** Work of blocks that will not change any more, by workflow id. */
 const finalWork = new Map();
 const workerColours = new Map();
@@ -52,12 +59,12 @@ function time(iso) {
 }
 
 async function workOf(block) {
+  // A final block's work never changes: it is asked for once (also when it has none to show).
   if (finalWork.has(block.workflowId)) return finalWork.get(block.workflowId);
   if (block.status === 'queued') return undefined;
   const view = await api(`/blocks/${block.number}?work=true`).catch(() => undefined);
-  const work = view?.work;
-  if (work && FINAL.has(view.status)) finalWork.set(block.workflowId, work);
-  return work;
+  if (view && FINAL.has(view.status)) finalWork.set(block.workflowId, view.work);
+  return view?.work;
 }
 
 function stat(label, value) {
