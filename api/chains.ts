@@ -45,7 +45,7 @@ import {
 } from '../workflows/definitions';
 import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-limiter';
 import type { Logger } from '../observability/logger';
-import type { BlockView, BlockWorkView, ChainView } from './schemas';
+import { BlockWorkViewSchema, type BlockView, type BlockWorkView, type ChainView } from './schemas';
 
 /** A task queue as Temporal reports it: its backlog and the workers polling it. */
 export interface TaskQueueStat {
@@ -326,31 +326,8 @@ export class ChainService {
   /** What a block workflow saw finish (each segment's worker and times), or undefined where it cannot answer. */
   private async workOf(workflowId: string): Promise<BlockWorkView | undefined> {
     try {
-      const work = await this.options.client.workflow.getHandle(workflowId).query(blockWorkQuery);
-      return {
-        gpuMs: work.gpuMs,
-        segments: work.segments.map(({ index, worker, device, attempt, startedAt, finishedAt, provingMs, hedged, proverRetries }) => ({
-          index,
-          worker,
-          device,
-          attempt,
-          startedAt,
-          finishedAt,
-          provingMs,
-          hedged,
-          proverRetries,
-        })),
-        aggregations: work.aggregations.map(({ level, from, to, worker, device, startedAt, finishedAt, provingMs }) => ({
-          level,
-          from,
-          to,
-          worker,
-          device,
-          startedAt,
-          finishedAt,
-          provingMs,
-        })),
-      };
+      // The schema keeps the fields the view shows and drops the rest of each receipt.
+      return BlockWorkViewSchema.parse(await this.options.client.workflow.getHandle(workflowId).query(blockWorkQuery));
     } catch {
       return undefined; // not planned yet, or closed before this build kept its work
     }

@@ -15,13 +15,20 @@ export interface ProcessTelemetry {
   close(): Promise<void>;
 }
 
-export async function startProcessTelemetry(options: {
-  processName: string;
-  level: LogLevel;
-  metricsPort: number;
-  metricsHost: string;
-}): Promise<ProcessTelemetry> {
-  const logger = createLogger(options.processName, options.level);
+/** A worker's telemetry settings, as its configuration schema names them (config/processes.ts). */
+export interface TelemetryConfig {
+  PROOFLANE_LOG_LEVEL: LogLevel;
+  PROOFLANE_METRICS_PORT: number;
+  PROOFLANE_METRICS_HOST: string;
+}
+
+export async function startProcessTelemetry(processName: string, config: TelemetryConfig): Promise<ProcessTelemetry> {
+  const options = {
+    level: config.PROOFLANE_LOG_LEVEL,
+    metricsPort: config.PROOFLANE_METRICS_PORT,
+    metricsHost: config.PROOFLANE_METRICS_HOST,
+  };
+  const logger = createLogger(processName, options.level);
   const registry = processRegistry();
   if (options.metricsPort === 0) {
     installRuntime(options.level, { logger });

@@ -98,6 +98,8 @@ export class ChainBook {
     options: ChainBookOptions,
   ) {
     this.blocks = new Map(state.blocks.map((entry) => [entry.number, entry]));
+    // A new chain, or one carried from a build before counters: they start at zero.
+    state.counters = { ...ZERO_COUNTERS, ...state.counters };
     this.finalizedKept = options.finalizedKept ?? FINALIZED_KEPT;
     this.onFinalized = options.onFinalized;
   }
@@ -105,8 +107,7 @@ export class ChainBook {
   private readonly onFinalized?: (entry: Readonly<BlockEntry>) => void;
 
   private count(counter: keyof ChainCounters, by = 1): void {
-    this.state.counters = { ...ZERO_COUNTERS, ...this.state.counters };
-    this.state.counters[counter] += by;
+    (this.state.counters as ChainCounters)[counter] += by;
   }
 
   static create(chainId: string, config: ChainConfig, options: ChainBookOptions = {}): ChainBook {
@@ -586,7 +587,7 @@ export class ChainBook {
         : null,
       waitingSubmittedAt: waiting.length ? Math.min(...waiting.map((entry) => entry.submittedAt)) : null,
       lastFinalizedAt: state.lastFinalizedAt ?? null,
-      counters: { ...ZERO_COUNTERS, ...state.counters },
+      counters: { ...(state.counters as ChainCounters) },
     };
   }
 

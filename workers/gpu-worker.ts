@@ -155,12 +155,7 @@ async function main(): Promise<void> {
   const config = loadConfig('gpu-worker', GpuWorkerConfigSchema, env);
   const gpus = config.PROOFLANE_GPUS ?? detectGpuCount();
   if (gpus === undefined) throw new ConfigError('gpu-worker: no GPUs detected (nvidia-smi not found): pass --gpus N or set PROOFLANE_GPUS');
-  const telemetry = await startProcessTelemetry({
-    processName: 'gpu-worker',
-    level: config.PROOFLANE_LOG_LEVEL,
-    metricsPort: config.PROOFLANE_METRICS_PORT,
-    metricsHost: config.PROOFLANE_METRICS_HOST,
-  });
+  const telemetry = await startProcessTelemetry('gpu-worker', config);
   const { logger } = telemetry;
   const settings = temporalSettings(env);
   const provers = createProverRegistry(proverSettings(env));

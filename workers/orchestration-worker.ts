@@ -85,12 +85,7 @@ async function requireSearchAttributes(connection: NativeConnection, namespace: 
 
 async function main(): Promise<void> {
   const config = loadConfig('orchestration-worker', OrchestrationWorkerConfigSchema);
-  const telemetry = await startProcessTelemetry({
-    processName: 'orchestration-worker',
-    level: config.PROOFLANE_LOG_LEVEL,
-    metricsPort: config.PROOFLANE_METRICS_PORT,
-    metricsHost: config.PROOFLANE_METRICS_HOST,
-  });
+  const telemetry = await startProcessTelemetry('orchestration-worker', config);
   const { logger } = telemetry;
   const settings = temporalSettings();
   const storage = storageSettings();

@@ -331,13 +331,13 @@ function reportFinalized(chainId: string, entry: Readonly<BlockEntry>): void {
     prover,
     submittedAt,
     finalizedAt: finalizedAt ?? submittedAt,
-    ...definedOnly({ startedAt, provedAt, deadlineAt, provingMs, overheadMs, gpuMs }),
+    startedAt,
+    provedAt,
+    deadlineAt,
+    provingMs,
+    overheadMs,
+    gpuMs,
   });
-}
-
-/** The fields that have a value (the report's optional ones are absent, not undefined). */
-function definedOnly<T extends Record<string, number | undefined>>(fields: T): Partial<Record<keyof T, number>> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Record<keyof T, number>>;
 }
 
 /** How many blocks of a failed publication batch went out before it failed (the activity says so when it knows). */
