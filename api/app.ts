@@ -19,6 +19,7 @@ import {
   ChainConfigBodySchema,
   ChainParamsSchema,
   ReorgBodySchema,
+  HaltBodySchema,
   type ErrorBody,
   type ErrorCode,
   type RecentBlocks,
@@ -207,6 +208,18 @@ export function createApp(options: ApiOptions): express.Express {
     const { chainId, number } = parse(BlockParamsSchema, req.params, 'path');
     const { work } = parse(BlockQuerySchema, req.query, 'query');
     res.json(await chains.block(chainId, number, { work }));
+  });
+
+  app.get('/v1/chains/:chainId/blocks/:number/proof', async (req, res) => {
+    const { chainId, number } = parse(BlockParamsSchema, req.params, 'path');
+    const { ref, bytes } = await chains.proof(chainId, number);
+    res.set('content-type', 'application/octet-stream').set('x-proof-ref', ref).send(Buffer.from(bytes));
+  });
+
+  app.post('/v1/chains/:chainId/halt', async (req, res) => {
+    const { chainId } = parse(ChainParamsSchema, req.params, 'path');
+    const body = parse(HaltBodySchema, req.body, 'halt');
+    res.json(await chains.halt(chainId, body));
   });
 
   app.post('/v1/chains/:chainId/reorg', async (req, res) => {

@@ -16,6 +16,7 @@ import {
   type BlockSubmission,
   type ChainConfig,
   type ChainConfigBody,
+  type HaltBody,
   type ReorgBody,
   type SubmitResult,
 } from '../domain/chain';
@@ -41,6 +42,7 @@ import {
   reorgUpdate,
   retryBlockUpdate,
   setPausedUpdate,
+  haltChainUpdate,
   submitBlockUpdate,
 } from '../workflows/definitions';
 import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-limiter';
@@ -293,6 +295,26 @@ export class ChainService {
     return this.bounded(chainId, () =>
       this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(setPausedUpdate, { args: [paused] })),
     );
+  }
+
+  /** Stops the chain's finalization at its next block until it is resumed or reorged. */
+  async halt(chainId: string, body: HaltBody): Promise<ChainView> {
+    return this.bounded(chainId, () =>
+      this.onSequencer(chainId, () => this.sequencer(chainId).executeUpdate(haltChainUpdate, { args: [body] })),
+    );
+  }
+
+  /**
+   * A proved or finalized block's proof, read from the artifact store by the reference its
+   * verified workflow recorded (never a reference a client names).
+   */
+  async proof(chainId: string, number: number): Promise<{ ref: string; bytes: Uint8Array }> {
+    return this.bounded(chainId, async () => {
+      const view = await this.blockNow(chainId, number);
+      if (!view.proof)
+        throw new ChainRejection(FailureTypes.NotFound, `block ${number} of chain ${chainId} has no proof yet (${view.status})`);
+      return { ref: view.proof.ref, bytes: await this.options.inputs.get(view.proof.ref) };
+    });
   }
 
   async reorg(chainId: string, body: ReorgBody): Promise<{ cancelled: number[]; forgotten: number[] }> {

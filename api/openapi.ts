@@ -7,6 +7,7 @@ import {
   ErrorBodySchema,
   ReorgAcceptedSchema,
   ReorgBodySchema,
+  HaltBodySchema,
   RecentBlocksSchema,
   RetryAcceptedSchema,
   SubmittedBlockSchema,
@@ -18,6 +19,7 @@ const components: Record<string, Schema> = {
   ChainConfig: z.toJSONSchema(ChainConfigBodySchema, { io: 'input' }) as Schema,
   BlockSubmission: z.toJSONSchema(BlockSubmissionSchema, { io: 'input' }) as Schema,
   Reorg: z.toJSONSchema(ReorgBodySchema, { io: 'input' }) as Schema,
+  Halt: z.toJSONSchema(HaltBodySchema, { io: 'input' }) as Schema,
   BlockView: z.toJSONSchema(BlockViewSchema) as Schema,
   RecentBlocks: z.toJSONSchema(RecentBlocksSchema) as Schema,
   ChainView: z.toJSONSchema(ChainViewSchema) as Schema,
@@ -118,6 +120,24 @@ export function buildOpenApiDocument(): Schema {
           responses: { 200: json('BlockView', 'the block view'), ...errors(400, 401, 404, 429, 503) },
         },
       },
+      '/v1/chains/{chainId}/blocks/{number}/proof': {
+        get: {
+          summary: "A proved or finalized block's proof bytes, as its verified workflow stored them (header x-proof-ref: their address)",
+          parameters: [chainId, number],
+          responses: {
+            200: { description: 'the proof', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            ...errors(400, 401, 404, 429, 503),
+          },
+        },
+      },
+      '/v1/chains/{chainId}/halt': {
+        post: {
+          summary: 'Stop finalizing at the next block until the chain is resumed or reorged (blocks keep proving)',
+          parameters: [chainId],
+          requestBody: body('Halt'),
+          responses: { 200: json('ChainView', 'the chain view, halted'), ...errors(400, 401, 404, 413, 415, 429, 503) },
+        },
+      },
       '/v1/chains/{chainId}/reorg': {
         post: {
           summary: 'Cancel and forget blocks from a number on',
@@ -149,7 +169,7 @@ export function buildOpenApiDocument(): Schema {
       },
       '/v1/chains/{chainId}/resume': {
         post: {
-          summary: 'Start new blocks again',
+          summary: 'Start new blocks again, and lift a halt requested through /halt',
           parameters: [chainId],
           responses: { 200: json('ChainView', 'the chain view'), ...errors(400, 401, 404, 429, 503) },
         },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema, SegmentProgressSchema } from '../domain/block';
-import { BlockSubmissionSchema, ChainConfigBodySchema, ChainSnapshotSchema, ReorgBodySchema } from '../domain/chain';
+import { BlockSubmissionSchema, ChainConfigBodySchema, ChainSnapshotSchema, HaltBodySchema, ReorgBodySchema } from '../domain/chain';
 
 /**
  * The HTTP contract of docs/DESIGN.md as zod schemas: requests are validated with them,
  * responses are typed by them, and /openapi.json is generated from them.
  */
-export { BlockSubmissionSchema, ChainConfigBodySchema, ReorgBodySchema };
+export { BlockSubmissionSchema, ChainConfigBodySchema, HaltBodySchema, ReorgBodySchema };
 
 export const ChainParamsSchema = z.object({ chainId: ChainIdSchema });
 export const BlockParamsSchema = z.object({

@@ -17,6 +17,9 @@ import {
  * them again, so a bad submission from any client is rejected before it is recorded.
  */
 
+/** The largest stride of a chain that proves every Nth block. */
+export const MAX_EVERY = 1_000_000;
+
 /** The largest `maxAhead` a chain may have: with FINALIZED_KEPT, what bounds the sequencer's state (sequencing/chain-book.ts). */
 export const MAX_AHEAD_LIMIT = 512;
 
@@ -50,6 +53,12 @@ export const ChainConfigBodySchema = z
      * change only while the chain holds no blocks (else 409 StartFixed).
      */
     startNumber: BlockNumberSchema.optional(),
+    /**
+     * The chain proves every `every`-th block: `startNumber`, `startNumber + every`, ... (as
+     * real-time provers that prove every Nth block of a chain do). Fixed while the chain holds
+     * blocks, like `startNumber`.
+     */
+    every: z.number().int().min(1).max(MAX_EVERY).default(1),
   })
   .strict();
 export type ChainConfigBody = z.input<typeof ChainConfigBodySchema>;
@@ -67,6 +76,8 @@ export const ChainConfigSchema = z.object({
     heartbeatTimeoutMs: HeartbeatTimeoutSchema.optional(),
   }),
   startNumber: BlockNumberSchema.optional(),
+  /** Every how many blocks the chain proves one (default 1: every block; states from earlier builds lack it). */
+  every: z.number().int().min(1).max(MAX_EVERY).default(1),
 });
 export type ChainConfig = z.infer<typeof ChainConfigSchema>;
 
@@ -95,6 +106,10 @@ export type BlockAdmission = z.infer<typeof BlockAdmissionSchema>;
 export const ReorgBodySchema = z.object({ fromNumber: BlockNumberSchema }).strict();
 export type ReorgBody = z.infer<typeof ReorgBodySchema>;
 
+/** Stops finalization at the next block until an operator resumes the chain or reorgs it (the feeder's answer to a reorg it must not guess about). */
+export const HaltBodySchema = z.object({ reason: z.string().trim().min(1).max(1_000) }).strict();
+export type HaltBody = z.infer<typeof HaltBodySchema>;
+
 /** Applies a PUT body over the current (or server default) configuration. */
 export function applyChainConfig(base: ChainConfig, body: z.infer<typeof ChainConfigBodySchema>): ChainConfig {
   return {
@@ -104,6 +119,7 @@ export function applyChainConfig(base: ChainConfig, body: z.infer<typeof ChainCo
     maxAhead: body.maxAhead,
     defaults: { ...base.defaults, ...body.defaults },
     startNumber: body.startNumber ?? base.startNumber,
+    every: body.every,
   };
 }
 
@@ -158,6 +174,8 @@ export interface ChainState {
   incarnations: Record<string, number>;
   /** Set when publication of the next block failed for good; cleared by a retry or reorg of that block. */
   publicationHalt?: ChainHalt;
+  /** Set by a halt request (POST /halt, e.g. the feeder on a reorg too deep to follow); cleared by resume or a reorg. */
+  requestedHalt?: ChainHalt;
   /** What the chain has done since its sequencer was created (absent in states from earlier builds: zeros). */
   counters?: ChainCounters;
   /** When the last block finalized (epoch ms). */
@@ -195,7 +213,7 @@ export const ZERO_COUNTERS: ChainCounters = {
   deadlineMissed: 0,
 };
 
-/** Why finalization stopped at `number` until an operator acts (retry or reorg). */
+/** Why finalization stopped at `number` until an operator acts (retry, reorg, or resume after a halt request). */
 export interface ChainHalt {
   number: number;
   reason: string;
@@ -210,6 +228,8 @@ export const ChainSnapshotSchema = z.object({
   maxAhead: z.number().int(),
   defaults: BlockDefaultsSchema,
   startNumber: z.number().int().optional(),
+  /** The chain proves every `every`-th block from its start. */
+  every: z.number().int(),
   paused: z.boolean(),
   /** Finalization stopped at `number` until an operator retries it or reorgs from it; null while the chain moves. */
   halted: z.object({ number: z.number().int(), reason: z.string() }).nullable(),

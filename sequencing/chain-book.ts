@@ -6,6 +6,8 @@ import {
   ChainConfigSchema,
   provingLimit,
   ReorgBodySchema,
+  HaltBodySchema,
+  type HaltBody,
   type BlockAdmission,
   type BlockEntry,
   type ChainConfig,
@@ -169,8 +171,9 @@ export class ChainBook {
     this.state.finalizedHead = head;
     // A configured start above the head stays the start: nothing between them can be accepted.
     const start = this.state.config.startNumber;
-    this.state.nextNumber = start !== undefined && start > head + 1 ? start : head + 1;
-    if (start === undefined) this.state.config = { ...this.state.config, startNumber: head + 1 };
+    const every = this.state.config.every;
+    this.state.nextNumber = start !== undefined && start > head + every ? start : head + every;
+    if (start === undefined) this.state.config = { ...this.state.config, startNumber: head + every };
     this.pruneIncarnations();
   }
 
@@ -207,10 +210,17 @@ export class ChainBook {
             : ''),
       );
     }
-    if (nextNumber !== null && submission.number >= nextNumber + config.maxAhead) {
+    if (start !== null && config.every > 1 && (submission.number - start) % config.every !== 0) {
+      throw new ChainRefusal(
+        FailureTypes.InvalidRequest,
+        `block ${submission.number} is not one the chain proves: it proves every ${config.every}th block from ${start} (${start}, ${start + config.every}, ...)`,
+      );
+    }
+    const windowEnd = nextNumber === null ? null : nextNumber + config.maxAhead * config.every;
+    if (nextNumber !== null && windowEnd !== null && submission.number >= windowEnd) {
       throw new ChainRefusal(
         FailureTypes.BeyondWindow,
-        `block ${submission.number} is too far ahead: the chain accepts blocks ${nextNumber} to ${nextNumber + config.maxAhead - 1} until ${nextNumber} finalizes (maxAhead ${config.maxAhead})`,
+        `block ${submission.number} is too far ahead: the chain accepts blocks ${nextNumber} to ${windowEnd - 1} until ${nextNumber} finalizes (maxAhead ${config.maxAhead})`,
         Math.max(1, Math.ceil(config.slotSeconds)),
       );
     }
@@ -254,12 +264,14 @@ export class ChainBook {
     const parsed = ChainConfigBodySchema.safeParse(body);
     if (!parsed.success)
       throw new ChainRefusal(FailureTypes.InvalidRequest, `invalid chain configuration: ${describeIssues(parsed.error)}`);
-    const startNumber = parsed.data.startNumber;
-    if (startNumber === undefined || startNumber === this.state.config.startNumber) return;
+    const { startNumber, every } = parsed.data;
+    const startMoves = startNumber !== undefined && startNumber !== this.state.config.startNumber;
+    const strideChanges = every !== this.state.config.every;
+    if (!startMoves && !strideChanges) return;
     if (this.state.finalizedHead !== null || this.blocks.size > 0) {
       throw new ChainRefusal(
         FailureTypes.StartFixed,
-        `the chain's start is ${this.state.config.startNumber} and it holds blocks: startNumber can change only while it holds none`,
+        `the chain starts at ${this.state.config.startNumber} and proves every ${this.state.config.every === 1 ? '' : `${this.state.config.every}th `}block, and it holds blocks: startNumber and every can change only while it holds none`,
       );
     }
   }
@@ -271,8 +283,25 @@ export class ChainBook {
     if (parsed.startNumber !== undefined && this.state.finalizedHead === null) this.state.nextNumber = parsed.startNumber;
   }
 
+  /** Pauses or resumes the chain; resuming also lifts a halt request (`halt`). */
   setPaused(paused: boolean): void {
     this.state.paused = paused;
+    if (!paused) delete this.state.requestedHalt;
+  }
+
+  /**
+   * Stops finalization at the next block until `setPaused(false)` or a reorg: for a caller that
+   * knows the chain's blocks can no longer be trusted (the feeder after a reorg deeper than it
+   * follows, or one below the finalized head). Blocks keep proving; nothing is published.
+   */
+  checkHalt(body: HaltBody): void {
+    const parsed = HaltBodySchema.safeParse(body);
+    if (!parsed.success) throw new ChainRefusal(FailureTypes.InvalidRequest, `invalid halt: ${describeIssues(parsed.error)}`);
+  }
+
+  halt(reason: string): void {
+    const number = this.state.nextNumber ?? this.state.config.startNumber ?? 0;
+    this.state.requestedHalt = { number, reason: clip(`halted on request: ${reason}`) };
   }
 
   checkReorg(body: { fromNumber: number }): void {
@@ -300,6 +329,8 @@ export class ChainBook {
       this.state.incarnations[entry.number] = entry.incarnation + 1;
     }
     if (this.state.publicationHalt && this.state.publicationHalt.number >= body.fromNumber) delete this.state.publicationHalt;
+    // Whoever asked for the halt has now said where the chain is wrong.
+    delete this.state.requestedHalt;
     this.count('reorged', affected.length);
     return {
       // Proved blocks wait in their workflow for finalization: those are cancelled too.
@@ -366,7 +397,7 @@ export class ChainBook {
 
   private jobOf(entry: BlockEntry): BlockJobInput {
     const { config, nextNumber } = this.state;
-    const headDistance = nextNumber === null ? 0 : Math.max(0, entry.number - nextNumber);
+    const headDistance = nextNumber === null ? 0 : Math.max(0, (entry.number - nextNumber) / config.every);
     return {
       chainId: this.state.chainId,
       number: entry.number,
@@ -444,9 +475,9 @@ export class ChainBook {
 
   /** The consecutive proved blocks at the head, to publish in this order; none while one is pending or the chain is halted. */
   nextPublication(): PendingPublication | undefined {
-    if (this.publishing || this.state.publicationHalt) return undefined;
+    if (this.publishing || this.state.publicationHalt || this.state.requestedHalt) return undefined;
     const batch: BlockEntry[] = [];
-    for (let n = this.state.nextNumber; n !== null && batch.length < PUBLICATION_BATCH; n += 1) {
+    for (let n = this.state.nextNumber; n !== null && batch.length < PUBLICATION_BATCH; n += this.state.config.every) {
       const entry = this.blocks.get(n);
       if (!entry || entry.status !== 'proved') break;
       batch.push(entry);
@@ -513,7 +544,7 @@ export class ChainBook {
     entry.status = 'finalized';
     entry.finalizedAt = now;
     this.state.finalizedHead = entry.number;
-    this.state.nextNumber = entry.number + 1;
+    this.state.nextNumber = entry.number + this.state.config.every;
     this.state.lastFinalizedAt = now;
     this.count('finalized');
     this.onFinalized?.(entry);
@@ -543,6 +574,7 @@ export class ChainBook {
   /** Where finalization stopped for good, if it did: the next block failed or was cancelled, or its publication was refused. */
   halted(): ChainHalt | null {
     if (this.state.publicationHalt) return { ...this.state.publicationHalt };
+    if (this.state.requestedHalt) return { ...this.state.requestedHalt };
     const next = this.state.nextNumber === null ? undefined : this.blocks.get(this.state.nextNumber);
     if (next && (next.status === 'failed' || next.status === 'cancelled'))
       return { number: next.number, reason: next.error ?? next.status };
@@ -558,7 +590,8 @@ export class ChainBook {
     const gaps: number[] = [];
     if (state.nextNumber !== null && entries.length) {
       const highest = entries[entries.length - 1].number;
-      for (let n = state.nextNumber; n < highest && gaps.length < MAX_GAPS_LISTED; n += 1) if (!this.blocks.has(n)) gaps.push(n);
+      for (let n = state.nextNumber; n < highest && gaps.length < MAX_GAPS_LISTED; n += state.config.every)
+        if (!this.blocks.has(n)) gaps.push(n);
     }
     return {
       chainId: state.chainId,
@@ -568,6 +601,7 @@ export class ChainBook {
       maxAhead: state.config.maxAhead,
       defaults: state.config.defaults,
       startNumber: state.config.startNumber,
+      every: state.config.every,
       paused: state.paused,
       halted: this.halted(),
       finalizedHead: state.finalizedHead,

@@ -18,6 +18,7 @@ const CONFIG: ChainConfig = {
   slotSeconds: 12,
   maxAhead: 16,
   defaults: { gpuClass: 'h100', prover: 'simulated', segments: 2 },
+  every: 1,
 };
 const hashOf = (number: number, salt = 0): string => `0x${(number * 7 + salt).toString(16).padStart(62, '0')}a${salt}`;
 const refOf = (tag: number): string => `sha256:${tag.toString(16).padStart(64, '0')}`;
@@ -119,6 +120,66 @@ describe('chain book: admission', () => {
     ahead.recoverPublishedHead(41);
     expect(ahead.snapshot()).toMatchObject({ finalizedHead: 41, nextToFinalize: 100 });
     expect(refusal(() => ahead.checkSubmission({ number: 99, hash: hashOf(99) }))).toBe(FailureTypes.BelowStart);
+  });
+});
+
+describe('chain book: a chain that proves every Nth block', () => {
+  const everyThird: ChainConfig = { ...CONFIG, maxAhead: 4, every: 3, startNumber: 10 };
+
+  it('accepts only numbers on its grid, counts its window in its own blocks, and finalizes along the grid', () => {
+    const book = ChainBook.create('every', everyThird);
+    expect(refusal(() => book.checkSubmission({ number: 11, hash: hashOf(11) }))).toBe(FailureTypes.InvalidRequest);
+    // The window holds maxAhead of the chain's blocks: 10, 13, 16, 19.
+    expect(refusal(() => book.checkSubmission({ number: 19, hash: hashOf(19) }))).toBeUndefined();
+    expect(refusal(() => book.checkSubmission({ number: 22, hash: hashOf(22) }))).toBe(FailureTypes.BeyondWindow);
+    for (const number of [10, 16]) book.submit({ number, hash: hashOf(number) }, NOW);
+    // 13 is the gap; 11 and 12 are not the chain's blocks.
+    expect(book.snapshot()).toMatchObject({ every: 3, gaps: [13], nextToFinalize: 10 });
+    book.submit({ number: 13, hash: hashOf(13) }, NOW);
+    for (const start of book.nextStarts(3, NOW)) book.settle(report(start.workflowId, start.job, 'proved'), NOW);
+    expect(book.nextPublication()?.proofs.map((proof) => proof.number)).toEqual([10, 13, 16]);
+    book.published(NOW);
+    expect(book.snapshot()).toMatchObject({ finalizedHead: 16, nextToFinalize: 19, gaps: [] });
+    // The window moved with the head: 19 to 28.
+    expect(refusal(() => book.checkSubmission({ number: 28, hash: hashOf(28) }))).toBeUndefined();
+    expect(refusal(() => book.checkSubmission({ number: 31, hash: hashOf(31) }))).toBe(FailureTypes.BeyondWindow);
+  });
+
+  it('keeps its stride fixed while it holds blocks, and resumes on its grid after a recovery', () => {
+    const book = ChainBook.create('every', everyThird);
+    book.submit({ number: 10, hash: hashOf(10) }, NOW);
+    expect(refusal(() => book.checkConfigure({ mode: 'pipelined', every: 2 }))).toBe(FailureTypes.StartFixed);
+    const recovered = ChainBook.create('every', { ...everyThird, startNumber: undefined });
+    recovered.recoverPublishedHead(16);
+    expect(recovered.snapshot()).toMatchObject({ nextToFinalize: 19, startNumber: 19 });
+    expect(refusal(() => recovered.checkSubmission({ number: 20, hash: hashOf(20) }))).toBe(FailureTypes.InvalidRequest);
+  });
+});
+
+describe('chain book: a requested halt', () => {
+  it('stops publication at the next block until a resume or a reorg, while blocks keep proving', () => {
+    const book = ChainBook.create('halt', { ...CONFIG, startNumber: 0 });
+    for (const number of [0, 1]) book.submit({ number, hash: hashOf(number) }, NOW);
+    book.halt('reorg of depth 70 is deeper than the feeder follows (64)');
+    expect(book.snapshot().halted).toEqual({
+      number: 0,
+      reason: 'halted on request: reorg of depth 70 is deeper than the feeder follows (64)',
+    });
+    const starts = book.nextStarts(2, NOW);
+    expect(starts).toHaveLength(2);
+    for (const start of starts) book.settle(report(start.workflowId, start.job, 'proved'), NOW);
+    expect(book.nextPublication()).toBeUndefined();
+    // Carried through continue-as-new.
+    const carried = ChainBook.fromState(book.toState());
+    expect(carried.nextPublication()).toBeUndefined();
+    carried.setPaused(false);
+    expect(carried.snapshot().halted).toBeNull();
+    expect(carried.nextPublication()?.proofs.map((proof) => proof.number)).toEqual([0, 1]);
+
+    const reorged = ChainBook.fromState(book.toState());
+    reorged.reorg({ fromNumber: 1 });
+    expect(reorged.snapshot().halted).toBeNull();
+    expect(refusal(() => reorged.checkHalt({ reason: '' }))).toBe(FailureTypes.InvalidRequest);
   });
 });
 
@@ -321,6 +382,7 @@ type Operation =
   | { kind: 'submitFar'; number: number }
   | { kind: 'configure'; body: ChainConfigBody }
   | { kind: 'pause'; paused: boolean }
+  | { kind: 'halt' }
   | { kind: 'start'; max: number }
   | { kind: 'settle'; pick: number; outcome: 'proved' | 'failed' | 'cancelled' | 'closed' | 'stale' }
   | { kind: 'reorg'; offset: number }
@@ -360,6 +422,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), paused: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'halt' as const }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('start' as const), max: fc.integer({ min: 1, max: 4 }) }) },
   {
     weight: 6,
@@ -409,6 +472,8 @@ class World {
   /** The publication handed out and not yet reported. */
   pending: { number: number; hash: string }[] | undefined;
   private tag = 0;
+  /** A halt was requested (the feeder's) and no resume or reorg has lifted it: nothing may be published. */
+  private haltRequested = false;
   /** Each block the book reported finalized (its onFinalized hook: the sequencer's metrics sink), in order. */
   readonly reported: number[] = [];
   /** Publications made since the current book was created: what its `finalized` counter must say. */
@@ -464,6 +529,11 @@ class World {
         return;
       case 'pause':
         book.setPaused(op.paused);
+        if (!op.paused) this.haltRequested = false;
+        return;
+      case 'halt':
+        book.halt('the feeder saw a reorg deeper than it follows');
+        this.haltRequested = true;
         return;
       case 'start':
         for (const start of book.nextStarts(op.max, NOW)) {
@@ -499,6 +569,7 @@ class World {
         const body = { fromNumber: Math.max(0, base + op.offset) };
         if (refusal(() => book.checkReorg(body)) !== undefined) return;
         const { cancel, forgotten } = book.reorg(body);
+        this.haltRequested = false;
         for (const { workflowId } of cancel) this.end(workflowId);
         for (const number of forgotten) this.accepted.delete(number);
         for (const number of [...this.accepted.keys()]) if (number >= body.fromNumber) this.accepted.delete(number);
@@ -513,6 +584,8 @@ class World {
       }
       case 'publish': {
         const batch = book.nextPublication();
+        // A requested halt stops every publication until it is lifted.
+        if (this.haltRequested) expect(batch).toBeUndefined();
         if (!batch) return;
         expect(this.pending).toBeUndefined();
         this.pending = batch.proofs.map(({ number, hash }) => ({ number, hash }));
@@ -567,6 +640,7 @@ class World {
         this.book = ChainBook.create('model', config, this.options);
         this.ledgerAtCreation = this.ledger.length;
         this.book.recoverPublishedHead(this.ledger.at(-1)?.number ?? null);
+        this.haltRequested = false;
         // What was not finalized is forgotten (its clients submit it again); its workflows were terminated.
         const head = this.ledger.at(-1)?.number ?? -1;
         for (const number of [...this.accepted.keys()]) if (number > head) this.accepted.delete(number);
@@ -618,6 +692,9 @@ class World {
     // The chain halts exactly when the next block needs an operator.
     const next = view.nextToFinalize === null ? undefined : book.entry(view.nextToFinalize);
     if (view.halted === null) expect(next?.status === 'failed' || next?.status === 'cancelled').toBe(false);
+    // A requested halt shows until it is lifted (a publication halt, shown first, may cover it).
+    if (this.haltRequested) expect(view.halted).not.toBeNull();
+    else expect(view.halted?.reason ?? '').not.toMatch(/^halted on request/);
   }
 
   /** What an operator and healthy workers do from here: afterwards every accepted block must be finalized. */
@@ -625,6 +702,7 @@ class World {
     const book = this.book;
     if (this.pending) this.apply({ kind: 'published', ok: true, wentOut: 0 });
     book.setPaused(false);
+    this.haltRequested = false;
     book.configure({ mode: 'pipelined', maxInFlight: 256, maxAhead: MAX_AHEAD_LIMIT });
     for (let round = 0; round < 500; round += 1) {
       const view = book.snapshot();

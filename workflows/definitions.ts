@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BlockProgress, BlockSettlement, BlockWork } from '../domain/block';
-import type { BlockAdmission, BlockEntry, ChainConfigBody, ChainSnapshot, ReorgBody, SubmitResult } from '../domain/chain';
+import type { BlockAdmission, BlockEntry, ChainConfigBody, ChainSnapshot, HaltBody, ReorgBody, SubmitResult } from '../domain/chain';
 
 /** Answers a block's live progress: status and segment counts. */
 export const blockProgressQuery = defineQuery<BlockProgress>('blockProgress');
@@ -19,6 +19,8 @@ export const configureChainUpdate = defineUpdate<ChainSnapshot, [ChainConfigBody
 export const reorgUpdate = defineUpdate<{ cancelled: number[]; forgotten: number[] }, [ReorgBody]>('reorg');
 export const retryBlockUpdate = defineUpdate<{ number: number; workflowId: string }, [number]>('retryBlock');
 export const setPausedUpdate = defineUpdate<ChainSnapshot, [boolean]>('setPaused');
+/** Stops finalization at the next block until the chain is resumed or reorged (docs/DESIGN.md, "Chain"). */
+export const haltChainUpdate = defineUpdate<ChainSnapshot, [HaltBody]>('haltChain');
 
 export const chainSnapshotQuery = defineQuery<ChainSnapshot>('chainSnapshot');
 export const blockEntryQuery = defineQuery<BlockEntry | null, [number]>('blockEntry');

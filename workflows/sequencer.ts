@@ -28,6 +28,7 @@ import {
   reorgUpdate,
   retryBlockUpdate,
   setPausedUpdate,
+  haltChainUpdate,
   submitBlockUpdate,
 } from './definitions';
 import { PUBLICATION_RETRY } from './policy';
@@ -167,6 +168,18 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
         return changed(book.snapshot());
       },
     ),
+  );
+  setHandler(
+    haltChainUpdate,
+    (body) =>
+      checkThenApply(
+        () => book.checkHalt(body),
+        () => {
+          book.halt(body.reason);
+          return changed(book.snapshot());
+        },
+      ),
+    { validator: (body) => validate(() => book.checkHalt(body)) },
   );
   setHandler(
     reorgUpdate,

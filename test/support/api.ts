@@ -16,6 +16,7 @@ export const TEST_DEFAULTS: ChainConfig = {
   slotSeconds: 12,
   maxAhead: 256,
   defaults: { gpuClass: 'h100', prover: 'simulated', segments: 2 },
+  every: 1,
 };
 
 /** How a test API differs from the defaults: keys, body limit, the sequencer's test knobs. */
