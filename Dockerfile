@@ -2,6 +2,7 @@
 #   docker run prooflane dist/api/main.js
 #   docker run prooflane dist/workers/orchestration-worker.js
 #   docker run --gpus all prooflane dist/workers/gpu-worker.js --gpu-class h100
+#   docker run prooflane dist/feeding/main.js --chain mainnet --rpc wss://...
 # The build stage compiles TypeScript and pre-bundles the workflow code (npm run build); the
 # runtime stage holds the build and production dependencies only, runs as a non-root user, and
 # never runs tsx.

@@ -1,5 +1,5 @@
 import type { BlockSubmission, ChainConfigBody } from '../domain/chain';
-import type { BlockView, ChainView, ErrorBody, RetryAccepted, SubmittedBlock } from './schemas';
+import type { BlockView, ChainView, ErrorBody, RecentBlocks, ReorgAccepted, RetryAccepted, SubmittedBlock } from './schemas';
 
 /** A response of the prooflane API: its status and its parsed JSON body (text when it is not JSON, e.g. /metrics). */
 export interface ApiResponse<T = unknown> {
@@ -25,10 +25,14 @@ export class ApiCallError extends Error {
  * throw ApiCallError when the status is not the one that call expects.
  */
 export class ProoflaneClient {
-  constructor(readonly baseUrl: string) {}
+  /** `apiKey`: sent as `Authorization: Bearer <key>` on every request (an API with PROOFLANE_API_KEYS set). */
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
-    const sent: Record<string, string> = { ...headers };
+    const sent: Record<string, string> = { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers };
     const init: RequestInit = { method, headers: sent };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -76,6 +80,38 @@ export class ProoflaneClient {
       `GET block ${chainId}#${number}`,
       this.request('GET', `/v1/chains/${chainId}/blocks/${number}`),
     ) as Promise<BlockView>;
+  }
+
+  /** The newest blocks the chain holds, highest first (GET /v1/chains/:id/blocks). */
+  async recentBlocks(chainId: string, limit = 100): Promise<BlockView[]> {
+    const call = `GET blocks ${chainId}`;
+    return ((await this.expect(200, call, this.request('GET', `/v1/chains/${chainId}/blocks?limit=${limit}`))) as RecentBlocks).blocks;
+  }
+
+  /** A proved block's proof bytes (GET /v1/chains/:id/blocks/:n/proof). */
+  async proof(chainId: string, number: number): Promise<Uint8Array> {
+    const response = await fetch(`${this.baseUrl}/v1/chains/${chainId}/blocks/${number}/proof`, {
+      headers: this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {},
+    });
+    if (response.status !== 200) {
+      const text = await response.text();
+      throw new ApiCallError(`GET proof ${chainId}#${number}`, { status: response.status, body: text, headers: {} });
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  async reorg(chainId: string, fromNumber: number): Promise<ReorgAccepted> {
+    const call = `POST reorg ${chainId} from ${fromNumber}`;
+    return this.expect(202, call, this.request('POST', `/v1/chains/${chainId}/reorg`, { fromNumber })) as Promise<ReorgAccepted>;
+  }
+
+  async halt(chainId: string, reason: string): Promise<ChainView> {
+    return this.expect(200, `POST halt ${chainId}`, this.request('POST', `/v1/chains/${chainId}/halt`, { reason })) as Promise<ChainView>;
+  }
+
+  async setPaused(chainId: string, paused: boolean): Promise<ChainView> {
+    const action = paused ? 'pause' : 'resume';
+    return this.expect(200, `POST ${action} ${chainId}`, this.request('POST', `/v1/chains/${chainId}/${action}`)) as Promise<ChainView>;
   }
 
   /** Brings back a chain whose sequencer closed (POST /v1/chains/:id/recover). */

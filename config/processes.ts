@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { GpuClassSchema, MAX_SEGMENTS, ProverNameSchema } from '../domain/block';
-import { ChainModeSchema, MAX_AHEAD_LIMIT } from '../domain/chain';
+import { ChainIdSchema, GpuClassSchema, MAX_SEGMENTS, ProverInputSchema, ProverNameSchema } from '../domain/block';
+import { ChainModeSchema, MAX_AHEAD_LIMIT, MAX_EVERY } from '../domain/chain';
 import { commaList, envInt, type EnvShape } from './env';
 import { ProverEnvShape, requireCommandExecutable } from './provers';
 import { StorageEnvSchema } from './storage';
@@ -133,6 +133,72 @@ export const TemporalServerConfigSchema = z.object({
   TEMPORAL_METRICS_PORT: envInt(1, 65_535).default(9233).describe("the server's Prometheus metrics port"),
 });
 
+const RpcUrlSchema = z.string().regex(/^(wss?|https?):\/\/\S+$/i, 'must be a ws://, wss://, http:// or https:// URL');
+
+export const FeederConfigSchema = z
+  .object({
+    PROOFLANE_FEED_CHAIN: ChainIdSchema.describe('the prooflane chain the feeder submits to (--chain), e.g. mainnet'),
+    PROOFLANE_FEED_RPC_URL: RpcUrlSchema.describe(
+      'Ethereum JSON-RPC endpoint followed (--rpc): ws(s):// subscribes to new heads and reads over HTTP(S) on the same host and port; http(s):// polls',
+    ),
+    PROOFLANE_FEED_HTTP_RPC_URL: RpcUrlSchema.optional().describe(
+      "the endpoint's HTTP(S) URL for reads when it is not the WebSocket URL's host and port (--rpc-http)",
+    ),
+    PROOFLANE_API_URL: z.url().default('http://127.0.0.1:8080').describe('the prooflane API blocks are submitted to (--api)'),
+    PROOFLANE_API_KEY: z.string().min(16).optional().describe('API key sent as Authorization: Bearer, when the API has keys'),
+    PROOFLANE_FEED_EVERY: envInt(1, MAX_EVERY)
+      .default(1)
+      .describe("prove every Nth block (--every); a new chain is created with it, an existing chain's must match"),
+    PROOFLANE_FEED_FROM: envInt(0)
+      .optional()
+      .describe(
+        'first block of a chain prooflane does not know yet (--from; default: the head when the feeder starts): backfill from here',
+      ),
+    PROOFLANE_FEED_MAX_REORG_DEPTH: envInt(1, 10_000)
+      .default(64)
+      .describe('deepest reorg the feeder follows by itself (--max-reorg-depth); a deeper one halts the chain'),
+    PROOFLANE_FEED_POLL_MS: envInt(50, 600_000)
+      .default(2_000)
+      .describe('how often the endpoint is read when no new head is announced (the fallback for WebSocket)'),
+    PROOFLANE_FEED_GAS_PER_SEGMENT: envInt(1)
+      .default(2_000_000)
+      .describe('segments of a block: one per this much gas used, within the two bounds below (docs/FEEDING.md)'),
+    PROOFLANE_FEED_MIN_SEGMENTS: envInt(1, MAX_SEGMENTS).default(1).describe('fewest segments of a block (an empty one has this many)'),
+    PROOFLANE_FEED_MAX_SEGMENTS: envInt(1, MAX_SEGMENTS).default(64).describe('most segments of a block'),
+    PROOFLANE_FEED_INPUT: z
+      .string()
+      .transform((text, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+          return z.NEVER;
+        }
+      })
+      .pipe(ProverInputSchema)
+      .optional()
+      .describe('JSON object merged into every block\'s prover input beside `block` (e.g. {"simulate":{"segmentMs":500}})'),
+    PROOFLANE_REGISTRY_URL: z
+      .url()
+      .optional()
+      .describe('Ethproofs-compatible proof registry the chain is reported to, e.g. https://ethproofs.org/api/v0 (unset: none)'),
+    PROOFLANE_REGISTRY_TOKEN: z.string().min(1).optional().describe("the registry's API key (Authorization: Bearer)"),
+    PROOFLANE_REGISTRY_CLUSTER_ID: envInt(0).optional().describe("the cluster's id at the registry"),
+    PROOFLANE_REGISTRY_POLL_MS: envInt(50, 600_000).default(1_000).describe("how often the chain's blocks are read for the registry"),
+    PROOFLANE_LOG_LEVEL: LogLevelSchema,
+  })
+  .superRefine((config, context) => {
+    if (config.PROOFLANE_FEED_MIN_SEGMENTS > config.PROOFLANE_FEED_MAX_SEGMENTS) {
+      context.addIssue({ code: 'custom', path: ['PROOFLANE_FEED_MIN_SEGMENTS'], message: 'must not exceed PROOFLANE_FEED_MAX_SEGMENTS' });
+    }
+    if (config.PROOFLANE_REGISTRY_URL) {
+      for (const name of ['PROOFLANE_REGISTRY_TOKEN', 'PROOFLANE_REGISTRY_CLUSTER_ID'] as const) {
+        if (config[name] === undefined)
+          context.addIssue({ code: 'custom', path: [name], message: 'is required with PROOFLANE_REGISTRY_URL' });
+      }
+    }
+  });
+
 export const CliConfigSchema = z.object({
   ...TemporalEnvSchema.shape,
   ...StorageEnvSchema.shape,
@@ -144,6 +210,7 @@ export const PROCESS_CONFIGS: { process: string; command: string; schema: z.ZodO
   { process: 'HTTP API', command: 'npm run api', schema: ApiConfigSchema },
   { process: 'orchestration worker', command: 'npm run worker:orchestration', schema: OrchestrationWorkerConfigSchema },
   { process: 'GPU worker', command: 'npm run worker -- --gpu-class <class>', schema: GpuWorkerConfigSchema },
+  { process: 'block feeder', command: 'npm run feed -- --chain <id> --rpc <url>', schema: FeederConfigSchema },
   { process: 'whole system on one machine', command: 'npm start', schema: DemoConfigSchema },
   { process: 'Temporal server', command: 'npm run temporal', schema: TemporalServerConfigSchema },
   { process: 'operator commands', command: 'npm run prove, npm run recover', schema: CliConfigSchema },
