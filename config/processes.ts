@@ -121,6 +121,8 @@ export const DemoConfigSchema = z.object({
   PROOFLANE_DEMO_GPUS: envInt(1, 64).default(4).describe('simulated GPUs of the demo node'),
   PROOFLANE_DEMO_GPU_CLASS: GpuClassSchema.default('h100').describe('GPU class of the demo node'),
   PROOFLANE_API_PORT: envInt(1, 65_535).default(8080).describe('port of the HTTP API'),
+  PROOFLANE_DEMO_ANVIL_PORT: envInt(1, 65_535).default(8545).describe("port of the demo's anvil node (npm start -- --anvil)"),
+  PROOFLANE_DEMO_BLOCK_SECONDS: envInt(1, 3_600).default(4).describe("seconds between the demo anvil node's blocks"),
   ...TemporalServerEnvSchema.shape,
   PROOFLANE_LOG_LEVEL: LogLevelSchema.prefault('WARN'),
 });

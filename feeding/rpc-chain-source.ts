@@ -53,15 +53,17 @@ export class RpcChainSource implements ChainSource {
     let stop: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     let active = true;
-    const subscribe = (): void => {
+    const subscribe = (renewed: boolean): void => {
       if (!active || this.closed) return;
+      // Heads announced while the socket was down are not announced again: look once now.
+      if (renewed) onHead();
       // A fresh client each time: viem keeps one socket per client, and a dead one is not reused.
       const client = createPublicClient({ transport: webSocket(wsUrl, { reconnect: false, timeout: this.endpoints.timeoutMs ?? 10_000 }) });
       const unwatch = client.watchBlockNumber({
         onBlockNumber: () => onHead(),
         onError: () => {
           stop?.();
-          timer = setTimeout(subscribe, RESUBSCRIBE_MS);
+          timer = setTimeout(() => subscribe(true), RESUBSCRIBE_MS);
         },
       });
       stop = () => {
@@ -74,7 +76,7 @@ export class RpcChainSource implements ChainSource {
           .catch(() => undefined);
       };
     };
-    subscribe();
+    subscribe(false);
     const unsubscribe = (): void => {
       active = false;
       if (timer) clearTimeout(timer);

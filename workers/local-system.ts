@@ -35,6 +35,7 @@ export class LocalSystem {
   private orchestration?: ChildProcess;
   private api?: ChildProcess;
   private readonly gpuWorkers = new Map<string, ChildProcess>();
+  private readonly feeders: ChildProcess[] = [];
   /** Each worker's metrics port: `orchestration`, or the GPU worker's identity. */
   readonly metricsPorts = new Map<string, number>();
 
@@ -173,6 +174,13 @@ export class LocalSystem {
     return child;
   }
 
+  /** Starts a block feeder (`npm run feed` with these flags) against this system's API; resolves once it follows. */
+  async startFeeder(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+    const child = await this.spawn('feeding/main.ts', args, 'block feeder ready', undefined, { PROOFLANE_API_URL: this.apiUrl, ...env });
+    this.feeders.push(child);
+    return child;
+  }
+
   /** Stops a GPU worker: SIGTERM drains it, SIGKILL is a crash. Resolves when it has exited. */
   async stopGpuWorker(identity: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.gpuWorkers.get(identity);
@@ -221,6 +229,7 @@ export class LocalSystem {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.feeders.map((child) => this.stopChild(child, 'SIGTERM', 15_000)));
     const children = [...this.gpuWorkers.values(), this.orchestration, this.api].filter(
       (child): child is ChildProcess => child !== undefined,
     );
@@ -240,10 +249,17 @@ export class LocalSystem {
     return stopProcess(child, signal, graceMs);
   }
 
-  private async spawn(script: string, args: string[], readyLine: string, metricsPort?: number): Promise<ChildProcess> {
+  private async spawn(
+    script: string,
+    args: string[],
+    readyLine: string,
+    metricsPort?: number,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<ChildProcess> {
     const child = spawnEntryPoint(script, args, {
       env: {
         ...this.env,
+        ...extraEnv,
         ...(metricsPort !== undefined ? { PROOFLANE_METRICS_PORT: String(metricsPort), PROOFLANE_METRICS_HOST: '127.0.0.1' } : {}),
       },
       stdio: ['ignore', 'pipe', this.options.quiet ? 'ignore' : 'inherit'],

@@ -1,20 +1,24 @@
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configuredServerOptions, describeServerState } from '../infra/temporal/factory';
 import { loadConfig, runMain } from '../config/env';
 import { DemoConfigSchema } from '../config/processes';
 import { storageSettings } from '../config/storage';
 import { createLogger, lifecycleLogger } from '../observability/logger';
+import { AnvilNode } from '../infra/anvil';
 import { LocalSystem } from './local-system';
 
 /**
  * `npm start [-- --temporal postgres]`: the whole system on one machine. A Temporal server (the
  * dev server with state in data/temporal, or temporal-server on PostgreSQL with ui-server; Web UI
  * on 8233 either way), one orchestration worker, one simulated GPU node and the HTTP API, each as
- * its own process, as they would run in production. Ctrl-C stops everything.
+ * its own process, as they would run in production. With `--anvil`, also a local Ethereum dev
+ * node (Foundry's anvil, a block every PROOFLANE_DEMO_BLOCK_SECONDS) and a block feeder that
+ * proves its chain `anvil` live. Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { temporal: { type: 'string' } } });
+  const { values } = parseArgs({ options: { temporal: { type: 'string' }, anvil: { type: 'boolean' } } });
   if (values.temporal !== undefined) process.env.PROOFLANE_TEMPORAL_SERVER = values.temporal;
   const config = loadConfig('start', DemoConfigSchema);
   const gpus = config.PROOFLANE_DEMO_GPUS;
@@ -40,6 +44,22 @@ async function main(): Promise<void> {
     },
   });
   await system.addGpuWorker(gpuClass, gpus, `${gpuClass}-demo-node`);
+  let anvil: AnvilNode | undefined;
+  if (values.anvil) {
+    const stateDir = path.join(storage.dataDir, 'anvil');
+    mkdirSync(stateDir, { recursive: true });
+    logger.info('starting an anvil node and a feeder for its chain');
+    anvil = await AnvilNode.start({
+      port: config.PROOFLANE_DEMO_ANVIL_PORT,
+      blockTimeSeconds: config.PROOFLANE_DEMO_BLOCK_SECONDS,
+      stateFile: path.join(stateDir, 'state.json'),
+    });
+    await system.startFeeder(['--chain', 'anvil', '--rpc', anvil.wsUrl, '--from', '1'], {
+      // Empty dev blocks would be one segment each: four, of 1.5 s, so the chain page shows them fan out.
+      PROOFLANE_FEED_MIN_SEGMENTS: '4',
+      PROOFLANE_FEED_INPUT: JSON.stringify({ simulate: { segmentMs: 1_500, aggregateMs: 200 } }),
+    });
+  }
 
   let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
@@ -47,6 +67,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('stopping the API, workers and the Temporal server');
     await system.stop();
+    await anvil?.stop();
     process.exit(code);
   };
   system.onUnexpectedExit((what, code, signal) => {
@@ -75,6 +96,15 @@ Submit blocks and watch them finalize in order (in another terminal):
   curl ${api}/v1/chains/demo
   curl ${api}/v1/chains/demo/blocks/1
 Or prove one block directly, outside any chain: npm run prove -- --chain solo --number 1 --segments 8
+${
+  anvil
+    ? `Anvil node        ${anvil.wsUrl}   (a block every ${config.PROOFLANE_DEMO_BLOCK_SECONDS} s, proved live in chain anvil: ${api}/chains/anvil)
+Follow it again, proving every 4th block, in chain anvil-every-4:
+  PROOFLANE_FEED_INPUT='{"simulate":{"segmentMs":500}}' npm run feed -- --chain anvil-every-4 --rpc ${anvil.wsUrl} --every 4
+`
+    : `Follow a real chain: npm start -- --anvil (a local dev node), or npm run feed -- --chain <id> --rpc <ws or http URL>
+`
+}
 Ctrl-C stops everything; state survives in ${describeServerState(server)}.
 `);
 }
