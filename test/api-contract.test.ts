@@ -164,6 +164,8 @@ describe('the OpenAPI document', () => {
         'POST /v1/chains/{chainId}/blocks',
         'GET /v1/chains/{chainId}/blocks',
         'GET /v1/chains/{chainId}/blocks/{number}',
+        'GET /v1/chains/{chainId}/blocks/{number}/proof',
+        'POST /v1/chains/{chainId}/halt',
         'GET /chains/{chainId}',
         'POST /v1/chains/{chainId}/reorg',
         'POST /v1/chains/{chainId}/blocks/{number}/retry',

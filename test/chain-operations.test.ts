@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exampleProverFile, publishedDir, uniqueChain, untilWorkflowExists, waitFor } from './support/cluster';
@@ -140,6 +141,42 @@ describe('chain operations over HTTP', () => {
       return lateBlocks.length === 1 ? true : undefined;
     });
     expect(lateBlocks).toEqual([late.workflowId]);
+  });
+
+  it('serves a block’s proof bytes once it is proved, as stored under its reference', async () => {
+    const chainId = uniqueChain('proof');
+    await stack.api.submit(chainId, 0, { input: { simulate: { segmentMs: 20 } } });
+    await stack.api.waitForChain(chainId, 'block 0 to finalize', (view) => view.finalizedHead === 0);
+    const response = await fetch(`${stack.api.baseUrl}/v1/chains/${chainId}/blocks/0/proof`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/octet-stream');
+    const ref = (await stack.api.block(chainId, 0)).proof?.ref;
+    expect(response.headers.get('x-proof-ref')).toBe(ref);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(`sha256:${createHash('sha256').update(bytes).digest('hex')}`).toBe(ref);
+    // A block without a proof yet, and one the chain does not know.
+    await stack.api.submit(chainId, 1, { input: { simulate: { segmentMs: 60_000 } } });
+    expect((await stack.api.request('GET', `/v1/chains/${chainId}/blocks/1/proof`)).body.error.code).toBe('not_found');
+    expect((await stack.api.request('GET', `/v1/chains/${chainId}/blocks/9/proof`)).status).toBe(404);
+    await stack.api.reorg(chainId, 1);
+  });
+
+  it('holds publication on a halt request until resume, and proves only its grid with every', async () => {
+    const chainId = uniqueChain('halt');
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 4, startNumber: 10, every: 5 });
+    expect((await stack.api.request('POST', `/v1/chains/${chainId}/halt`, { reason: '' })).status).toBe(400);
+    const halted = await stack.api.halt(chainId, 'an operator checks the chain');
+    expect(halted.halted).toEqual({ number: 10, reason: 'halted on request: an operator checks the chain' });
+    expect((await stack.api.submit(chainId, 12)).body.error).toMatchObject({ code: 'invalid_request' });
+    for (const number of [10, 15])
+      expect((await stack.api.submit(chainId, number, { input: { simulate: { segmentMs: 20 } } })).status).toBe(202);
+    // Both prove; neither is published while the halt stands.
+    const proved = await stack.api.waitForChain(chainId, 'blocks 10 and 15 to prove', (view) => view.proved.length === 2);
+    expect(proved).toMatchObject({ finalizedHead: null, halted: { number: 10 } });
+    await stack.api.setPaused(chainId, false);
+    const finalized = await stack.api.waitUntilFinalized(chainId, 15);
+    expect(finalized).toMatchObject({ finalizedHead: 15, nextToFinalize: 20, every: 5, halted: null });
+    expect(readdirSync(path.join(publishedDir(), chainId)).sort()).toEqual(['10.json', '15.json']);
   });
 
   it('answers 404 for an unknown chain or block', async () => {
