@@ -228,6 +228,8 @@ export class ChainService {
             maxAhead: lastView.maxAhead,
             defaults: lastView.defaults,
             startNumber: lastView.startNumber,
+            // Views of runs from before `every` have none: every block.
+            every: lastView.every ?? 1,
           }),
         )
       : await this.startConfigOf(chainId);

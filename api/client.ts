@@ -29,11 +29,13 @@ export class ProoflaneClient {
   constructor(
     readonly baseUrl: string,
     private readonly apiKey?: string,
+    /** Each request's timeout (default none: the server's own deadline answers first). */
+    private readonly timeoutMs?: number,
   ) {}
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
     const sent: Record<string, string> = { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers };
-    const init: RequestInit = { method, headers: sent };
+    const init: RequestInit = { method, headers: sent, ...(this.timeoutMs ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}) };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       sent['content-type'] ??= 'application/json';

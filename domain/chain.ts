@@ -56,9 +56,9 @@ export const ChainConfigBodySchema = z
     /**
      * The chain proves every `every`-th block: `startNumber`, `startNumber + every`, ... (as
      * real-time provers that prove every Nth block of a chain do). Fixed while the chain holds
-     * blocks, like `startNumber`.
+     * blocks, like `startNumber`; a PUT without it keeps the chain's (default 1).
      */
-    every: z.number().int().min(1).max(MAX_EVERY).default(1),
+    every: z.number().int().min(1).max(MAX_EVERY).optional(),
   })
   .strict();
 export type ChainConfigBody = z.input<typeof ChainConfigBodySchema>;
@@ -119,7 +119,7 @@ export function applyChainConfig(base: ChainConfig, body: z.infer<typeof ChainCo
     maxAhead: body.maxAhead,
     defaults: { ...base.defaults, ...body.defaults },
     startNumber: body.startNumber ?? base.startNumber,
-    every: body.every,
+    every: body.every ?? base.every,
   };
 }
 

@@ -58,6 +58,11 @@ export class ChainFollower {
   private start = 0;
   private chain: FeedChainState | undefined;
   private synced = false;
+  /**
+   * The finalized head at the last halt for a reorg below it: once an operator resumed the
+   * chain, the finalized blocks up to it are taken as they are, not halted for again.
+   */
+  private acceptedFinalized: number | null = null;
 
   constructor(
     private readonly source: ChainSource,
@@ -95,22 +100,52 @@ export class ChainFollower {
     // Below what prooflane holds, the feeder walks from the start (a new chain) or the finalized head.
     this.cursor = chain.finalizedHead ?? this.start - 1;
     this.floor = this.cursor;
+    // The walk resumes above the highest held block with no gap below it: a gap (a block never
+    // submitted, or forgotten) is walked again, and the held blocks above it are sent again (200).
+    let walkedTo = this.cursor;
+    const reached = (number: number): void => {
+      if (number === this.nextOnGrid(walkedTo + 1)) walkedTo = number;
+    };
     for (const block of held) {
+      if (block.finalized && this.acceptedFinalized !== null && block.number <= this.acceptedFinalized) {
+        reached(block.number);
+        continue;
+      }
       const canonical = await this.source.byNumber(block.number);
-      if (canonical?.hash === block.hash) {
+      if (!canonical) {
+        // Not "another block": the endpoint is behind prooflane (a lagging node behind a load balancer). Looked at again next poll.
+        throw new Error(`the endpoint has no block ${block.number} yet, which prooflane holds: it is behind; waiting for it`);
+      }
+      if (canonical.hash === block.hash) {
         this.hashes.set(block.number, block.hash);
-        this.cursor = Math.max(this.cursor, block.number);
+        reached(block.number);
         continue;
       }
       const top = held[held.length - 1].number;
       if (block.finalized) {
+        this.acceptedFinalized = chain.finalizedHead;
         await this.haltChain(
-          `block ${block.number} is finalized with hash ${block.hash}, but the canonical block ${block.number} is ${canonical?.hash ?? 'gone'}: a reorg below the finalized head`,
+          `block ${block.number} is finalized with hash ${block.hash}, but the canonical block ${block.number} is ${canonical.hash}: a reorg below the finalized head`,
         );
       }
       this.cursor = top;
-      await this.reorgFrom(block.number, top - block.number + 1);
+      const depth = top - block.number + 1;
+      if (depth > this.options.maxReorgDepth) {
+        await this.haltChain(
+          `the chain reorganized from block ${block.number}, ${depth} blocks below ${top}, deeper than ${this.options.maxReorgDepth} (the feeder's limit): check the fork point, reorg the chain from it, then resume`,
+        );
+      }
+      await this.reorgFrom(block.number, depth);
       break;
+    }
+    this.cursor = walkedTo;
+    for (const height of [...this.hashes.keys()]) if (height > this.cursor) this.hashes.delete(height);
+    // The heights just below the cursor, off the grid too, as the endpoint has them now (canonical,
+    // as the cursor's block is): a fork walk after a restart compares against them.
+    for (let height = this.cursor - 1; height > this.floor && height >= this.cursor - this.options.maxReorgDepth; height -= 1) {
+      if (this.hashes.has(height)) continue;
+      const block = await this.source.byNumber(height);
+      if (block) this.hashes.set(height, block.hash);
     }
     this.prune();
     this.synced = true;
@@ -126,8 +161,12 @@ export class ChainFollower {
     if (!this.synced) await this.sync();
     const head = await this.source.latest();
     const batch = this.options.batch ?? 256;
-    // A head at or below the cursor: the chain is no longer than what was walked, and it forked if that height's hash changed.
-    if (head.number <= this.cursor && this.hashes.get(head.number) !== head.hash) await this.findFork(head.number);
+    // A head at or below the cursor: nothing new, a lagging endpoint, or (when that height's hash changed) a fork.
+    if (head.number <= this.cursor) {
+      const held = this.hashes.get(head.number);
+      if (held === undefined || held === head.hash) return 'head';
+      await this.findFork(head.number);
+    }
     for (let walked = 0; walked < batch && this.cursor < head.number; walked += 1) {
       const number = this.cursor + 1;
       const block = await this.source.byNumber(number);
@@ -141,8 +180,14 @@ export class ChainFollower {
         const answer = await this.target.submit(block);
         if (answer.outcome === 'later') return 'window';
         if (answer.outcome === 'another') {
-          // prooflane holds another hash at this height (sent before a restart, by another client): it is not canonical.
-          await this.reorgFrom(number, 1);
+          // prooflane holds another hash at this height (sent before a restart, or by another client): it is not canonical.
+          await this.refuseIfHaltRequested();
+          const { refused } = await this.target.reorg(number);
+          if (refused !== undefined)
+            await this.haltChain(
+              `block ${number} is held with another hash than the canonical ${block.hash}, and prooflane refused the reorg: ${refused}`,
+            );
+          this.events.reorged?.(number, 1);
           continue;
         }
         if (answer.outcome === 'final') {
@@ -195,11 +240,13 @@ export class ChainFollower {
     const finalizedHead = chain?.finalizedHead ?? null;
     const firstOnGrid = this.nextOnGrid(fork);
     if (finalizedHead !== null && firstOnGrid <= finalizedHead) {
+      this.acceptedFinalized = finalizedHead;
       await this.haltChain(
         `the chain reorganized from block ${fork}, at or below the finalized head ${finalizedHead}: proofs of blocks that are no longer canonical are published`,
       );
     }
     if (firstOnGrid <= this.cursor) {
+      await this.refuseIfHaltRequested(chain);
       const { refused } = await this.target.reorg(firstOnGrid);
       if (refused !== undefined)
         await this.haltChain(`the chain reorganized from block ${fork}, and prooflane refused the reorg: ${refused}`);
@@ -207,6 +254,15 @@ export class ChainFollower {
     }
     for (const height of [...this.hashes.keys()]) if (height >= fork) this.hashes.delete(height);
     this.cursor = fork - 1;
+  }
+
+  /** A reorg lifts a requested halt: the follower leaves one it did not just ask for (an operator's) standing, and waits. */
+  private async refuseIfHaltRequested(known?: FeedChainState): Promise<void> {
+    const chain = known ?? (await this.target.chain());
+    if (chain?.halted && chain.halted.reason.startsWith('halted on request')) {
+      this.synced = false;
+      throw new FollowerHalted(`chain is halted at ${chain.halted.number}: ${chain.halted.reason}; the reorg waits until it is lifted`);
+    }
   }
 
   private nextOnGrid(number: number): number {

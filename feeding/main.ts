@@ -46,7 +46,8 @@ async function main(): Promise<void> {
     httpUrl: config.PROOFLANE_FEED_HTTP_RPC_URL ?? (isWebSocket ? RpcChainSource.httpUrlOf(rpc) : rpc),
     ...(isWebSocket ? { wsUrl: rpc } : {}),
   });
-  const api = new ProoflaneClient(config.PROOFLANE_API_URL, config.PROOFLANE_API_KEY);
+  // Past the API's own deadline (10 s by default): a hung connection fails, and the next poll tries again.
+  const api = new ProoflaneClient(config.PROOFLANE_API_URL, config.PROOFLANE_API_KEY, 30_000);
   const reporter =
     config.PROOFLANE_REGISTRY_URL !== undefined
       ? new RegistryReporter(

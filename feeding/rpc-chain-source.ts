@@ -57,12 +57,14 @@ export class RpcChainSource implements ChainSource {
       if (!active || this.closed) return;
       // Heads announced while the socket was down are not announced again: look once now.
       if (renewed) onHead();
-      // A fresh client each time: viem keeps one socket per client, and a dead one is not reused.
+      // A fresh client each time; viem keeps its sockets by URL and opens a new one once the old one closed.
       const client = createPublicClient({ transport: webSocket(wsUrl, { reconnect: false, timeout: this.endpoints.timeoutMs ?? 10_000 }) });
       const unwatch = client.watchBlockNumber({
         onBlockNumber: () => onHead(),
         onError: () => {
           stop?.();
+          if (!active || this.closed) return;
+          if (timer) clearTimeout(timer);
           timer = setTimeout(() => subscribe(true), RESUBSCRIBE_MS);
         },
       });

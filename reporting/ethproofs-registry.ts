@@ -46,6 +46,6 @@ export class EthproofsRegistry implements ProofRegistry {
     if (response.status === 409 && report.status === 'proved') return;
     const what = `registry ${this.base} answered ${response.status} to ${report.status} of block ${report.blockNumber}: ${text.slice(0, 200)}`;
     if (response.status === 429 || response.status >= 500) throw new RegistryUnavailable(what);
-    throw new RegistryRefused(what);
+    throw new RegistryRefused(what, response.status === 401 || response.status === 403);
   }
 }

@@ -24,6 +24,13 @@ export type RegistryReport =
 /** The registry refused the report for good (bad token, a malformed request): sending it again cannot help. */
 export class RegistryRefused extends Error {
   override readonly name = 'RegistryRefused';
+  /** 401 or 403: the cluster's token, not the report, is wrong; the reporter keeps the report and tries again. */
+  constructor(
+    message: string,
+    readonly unauthorized = false,
+  ) {
+    super(message);
+  }
 }
 
 /** The registry could not be reached or failed (network, 5xx, 429): the report is sent again later. */

@@ -14,6 +14,8 @@ export interface ReporterOptions {
 const STATUSES: RegistryStatus[] = ['queued', 'proving', 'proved'];
 /** Blocks read per poll: as many as the API answers at once. */
 const READ_LIMIT = 256;
+/** Blocks that left the newest READ_LIMIT before their `proved` was queued, looked up one by one per poll at most. */
+const LOOKUPS_PER_READ = 32;
 
 /** Where a block view stands in the registry's order, or undefined when nothing more will be reported of it. */
 function rankOf(status: BlockView['status']): number | undefined {
@@ -114,8 +116,24 @@ export class RegistryReporter {
       this.advanceTo(block.number, block.hash, rank, this.firstRead ? rank - 1 : -1);
     }
     this.firstRead = false;
-    const waiting = new Set(this.pending.map((report) => keyOf(report.number, report.hash)));
-    for (const key of this.reported.keys()) if (!held.has(key) && !waiting.has(key)) this.reported.delete(key);
+    // A block below the newest READ_LIMIT (a backfill, a full window) finalizes out of sight: it is asked for by number.
+    let lookups = 0;
+    for (const [key, rank] of [...this.reported]) {
+      if (held.has(key) || rank >= STATUSES.length - 1) {
+        if (!held.has(key) && !this.pending.some((report) => keyOf(report.number, report.hash) === key)) this.reported.delete(key);
+        continue;
+      }
+      if (lookups >= LOOKUPS_PER_READ) break;
+      lookups += 1;
+      const [number, hash] = key.split(':');
+      const response = await this.api.request('GET', `/v1/chains/${this.chainId}/blocks/${number}`);
+      const view = response.status === 200 ? (response.body as BlockView) : undefined;
+      if (response.status !== 200 && response.status !== 404) continue; // asked again next poll
+      const now = view && view.hash === hash ? rankOf(view.status) : undefined;
+      if (now === undefined)
+        this.reported.delete(key); // reorged away, failed, or gone
+      else this.advanceTo(Number(number), hash, now, -1);
+    }
   }
 
   private advanceTo(number: number, hash: string, rank: number, assumedReported: number): void {
@@ -135,7 +153,7 @@ export class RegistryReporter {
         this.retryMs = 0;
         this.pending.shift();
       } catch (error) {
-        if (error instanceof RegistryRefused) {
+        if (error instanceof RegistryRefused && !error.unauthorized) {
           this.options.logger?.error({ err: error, chainId: this.chainId, block: next.number }, 'registry refused a report; it is dropped');
           this.pending.shift();
           continue;

@@ -172,7 +172,8 @@ export class ChainBook {
     // A configured start above the head stays the start: nothing between them can be accepted.
     const start = this.state.config.startNumber;
     const every = this.state.config.every;
-    this.state.nextNumber = start !== undefined && start > head + every ? start : head + every;
+    // The head was published on this chain's grid: the next block is one step along it.
+    this.state.nextNumber = start !== undefined && start > head ? start : head + every;
     if (start === undefined) this.state.config = { ...this.state.config, startNumber: head + every };
     this.pruneIncarnations();
   }
@@ -266,7 +267,7 @@ export class ChainBook {
       throw new ChainRefusal(FailureTypes.InvalidRequest, `invalid chain configuration: ${describeIssues(parsed.error)}`);
     const { startNumber, every } = parsed.data;
     const startMoves = startNumber !== undefined && startNumber !== this.state.config.startNumber;
-    const strideChanges = every !== this.state.config.every;
+    const strideChanges = every !== undefined && every !== this.state.config.every;
     if (!startMoves && !strideChanges) return;
     if (this.state.finalizedHead !== null || this.blocks.size > 0) {
       throw new ChainRefusal(

@@ -285,6 +285,48 @@ describe('feeder: following a chain that reorganizes', () => {
   });
 });
 
+describe('feeder: what it meets after a restart', () => {
+  it('replaces a block prooflane holds with another hash by the canonical one', async () => {
+    const source = new ModelChain(4);
+    const target = new BookTarget();
+    await target.create(1, 1);
+    // Another client (or a submission before a reorg the feeder never saw) put another block 3 there.
+    target.book?.submit({ number: 3, hash: `0x${'f'.repeat(64)}` }, 0);
+    const follower = new ChainFollower(source, target, { every: 1, maxReorgDepth: 64 });
+    // At the first look block 3 is held, so the sync finds it stale and reorgs it out.
+    await follower.advance();
+    target.prove(8);
+    expect(target.ledger).toEqual([1, 2, 3].map((number) => ({ number, hash: source.blocks[number].hash })));
+
+    const other = new BookTarget();
+    await other.create(1, 1);
+    const feeder = new ChainFollower(source, other, { every: 1, maxReorgDepth: 64 });
+    await feeder.advance();
+    // Block 4 arrives at prooflane from elsewhere with another hash just before the feeder sends its own.
+    source.mine(1);
+    other.book?.submit({ number: 4, hash: `0x${'e'.repeat(64)}` }, 0);
+    await feeder.advance();
+    other.prove(8);
+    expect(other.ledger.map((entry) => entry.hash)).toEqual([1, 2, 3, 4].map((number) => source.blocks[number].hash));
+  });
+
+  it('halts on a reorg deeper than its limit that happened while it was down, and waits for an endpoint that is behind', async () => {
+    const source = new ModelChain(8);
+    const target = new BookTarget();
+    await new ChainFollower(source, target, { every: 1, maxReorgDepth: 2, from: 1 }).advance();
+    source.reorg(4, 0);
+    await expect(new ChainFollower(source, target, { every: 1, maxReorgDepth: 2 }).advance()).rejects.toThrow(FollowerHalted);
+    expect(target.book?.snapshot().halted?.reason).toMatch(/deeper than 2/);
+
+    const behind = new ModelChain(6);
+    const lagging = new BookTarget();
+    await new ChainFollower(behind, lagging, { every: 1, maxReorgDepth: 64, from: 1 }).advance();
+    behind.blocks.length = 4; // an endpoint that has not seen blocks 4 and 5 yet
+    await expect(new ChainFollower(behind, lagging, { every: 1, maxReorgDepth: 64 }).advance()).rejects.toThrow(/behind/);
+    expect(lagging.book?.snapshot()).toMatchObject({ halted: null, highestNumber: 5, counters: { reorged: 0 } });
+  });
+});
+
 describe('feeder: segments from gas', () => {
   it('takes one segment per gasPerSegment of gas used, within its bounds', () => {
     const rule = { gasPerSegment: 1_000_000, minSegments: 2, maxSegments: 10 };
