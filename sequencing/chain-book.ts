@@ -116,7 +116,8 @@ export class ChainBook {
     return new ChainBook(
       {
         chainId,
-        config,
+        // Fills fields a sequencer started by an earlier build lacks (every: 1).
+        config: ChainConfigSchema.parse(config),
         paused: false,
         finalizedHead: null,
         nextNumber: config.startNumber ?? null,
