@@ -35,10 +35,11 @@ interface RegistryCall {
 
 /** An Ethproofs-compatible receiver: POST /api/v0/proofs/{queued,proving,proved}, bearer auth, 409 for a block proved twice. */
 class RegistryReceiver {
-  readonly calls: RegistryCall[] = [];
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    /** Every report it took, in the order it took them. */
+    readonly calls: RegistryCall[],
   ) {}
 
   static async start(): Promise<RegistryReceiver> {
@@ -64,9 +65,7 @@ class RegistryReceiver {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const receiver = new RegistryReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v0`);
-    (receiver as { calls: RegistryCall[] }).calls = calls;
-    return receiver;
+    return new RegistryReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v0`, calls);
   }
 
   statusesOf(blockNumber: number): string[] {
