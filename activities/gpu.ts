@@ -2,14 +2,27 @@ import { Context } from '@temporalio/activity';
 import type { WorkReceipt } from '../domain/block';
 import type { ProverRegistry } from '../provers/registry';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../domain/failures';
+import { BadInputError, ProverFailedError } from '../provers/backend';
 import { readArtifact, readBlockInput } from './artifacts';
-import { backendFor, runProverWork } from './prover-context';
-import type { AggregateProofsInput, GpuActivities, ProveSegmentInput } from './types';
+import { LeaseFailure, LeaseRun } from './lease';
+import { backendFor, runProverWork, type FailedAttemptCost } from './prover-context';
+import type { AggregateProofsInput, GpuActivities, LeaseResult, ProveLeaseInput, ProveSegmentInput } from './types';
 
-/** A node's accelerators as the GPU activities see them: one device held per running task (`workers/gpu-slots.ts`). */
+export interface DeviceOptions {
+  /** Stops waiting for a device (the task was cancelled). */
+  signal?: AbortSignal;
+  /** Called every second while no device is free. */
+  waiting?: () => void;
+  /** The task's Temporal priority key (1 = first): who gets the next free device. */
+  priority?: number;
+}
+
+/** A node's accelerators as the GPU activities see them: one device held per running unit of work (`workers/gpu-slots.ts`). */
 export interface DeviceSlots {
-  /** Runs `run` on a free device; `waiting` is called every second while none is free. */
-  withDevice<T>(run: (device: number) => Promise<T>, options?: { signal?: AbortSignal; waiting?: () => void }): Promise<T>;
+  /** Runs `run` on a free device, waiting for one in priority order. */
+  withDevice<T>(run: (device: number) => Promise<T>, options?: DeviceOptions): Promise<T>;
 }
 
 /** Heavy work: runs on GPU workers, one task per GPU slot. */
@@ -58,6 +71,45 @@ export function createGpuActivities(deps: {
   }
 
   return {
+    async proveLease(task: ProveLeaseInput): Promise<LeaseResult> {
+      const backend = backendFor(provers, task.prover);
+      const input = await readBlockInput(store, task.inputRef);
+      const context = Context.current();
+      const { info } = context;
+      const block = task.block;
+      const run = new LeaseRun(task, {
+        prover: {
+          proveSegment: (index, proverContext) =>
+            backend.proveSegment({ block, input, index, segmentCount: task.segmentCount }, proverContext),
+          aggregate: (node, children, proverContext) =>
+            backend.aggregate({ block, input, from: node.from, to: node.to, children }, proverContext),
+        },
+        store,
+        slots,
+        identity,
+        signal: context.cancellationSignal,
+        attempt: info.attempt,
+        scheduledAt: info.currentAttemptScheduledTimestampMs,
+        heartbeatTimeoutMs: info.heartbeatTimeoutMs ?? 0,
+        checkpoint: info.heartbeatDetails,
+        beat: (checkpoint) => context.heartbeat(checkpoint),
+        log: (message) => context.log.info(message),
+      });
+      try {
+        return await run.run();
+      } catch (error) {
+        if (!(error instanceof LeaseFailure)) throw error;
+        const cause = error.cause;
+        if (cause instanceof BadInputError) throw ApplicationFailure.nonRetryable(cause.message, FailureTypes.BadInput);
+        // The block's budget for prover errors is spent: the lease fails for good, with what it cost.
+        if (cause instanceof ProverFailedError) {
+          const cost: FailedAttemptCost = { gpuMs: error.gpuMs };
+          throw ApplicationFailure.create({ message: cause.message, type: FailureTypes.ProverFailed, nonRetryable: true, details: [cost] });
+        }
+        throw cause;
+      }
+    },
+
     async proveSegment(task: ProveSegmentInput): Promise<WorkReceipt> {
       const backend = backendFor(provers, task.prover);
       const input = await readBlockInput(store, task.inputRef);

@@ -172,8 +172,9 @@ ${shapeRows.join('\n')}
 ## Per-task dispatch overhead (prooflane)
 
 For every segment of the rows above: *schedule → start* is the time from Temporal scheduling the
-activity to a GPU worker starting it; *finish → seen* from the prover finishing to the workflow
-processing the result (ms).
+activity that carries it (its lease) to a GPU of the worker starting the segment; *finish → seen*
+from the lease's last unit finishing (the top aggregation inside it) to the workflow processing
+the lease's result (ms).
 
 ${row(['', 'samples', 'P50', 'P95', 'P99', 'max'])}
 ${row(Array(6).fill('---'))}

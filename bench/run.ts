@@ -103,6 +103,12 @@ interface ProoflaneBlock extends BlockMeasurement {
   finishToSeenMs: number[];
 }
 
+/** When the last unit of work the workflow saw at `seenAt` finished: the end of that lease. */
+function leaseFinishedAt(t: BlockProofResult['timings'], seenAt: number): number {
+  const finished = [...t.segments.map((s) => s.finishedAt), ...t.aggregationLevels.map((level) => level.finishedAt)];
+  return Math.max(...finished.filter((at) => at <= seenAt));
+}
+
 async function proveThroughApi(
   api: ProoflaneClient,
   client: Client,
@@ -130,7 +136,9 @@ async function proveThroughApi(
     overheadMs: t.overheadMs,
     endToEndOverheadMs: finalized - submitted - t.criticalPathMs,
     scheduleToStartMs: t.segments.map((s) => s.startedAt - s.scheduledAt),
-    finishToSeenMs: t.segments.map((s) => s.seenAt - s.finishedAt),
+    // A lease reports when all of its work is done: a segment is seen once its lease's last unit
+    // (the top aggregation inside it) has finished, so that is where "seen" is measured from.
+    finishToSeenMs: t.segments.map((s) => s.seenAt - leaseFinishedAt(t, s.seenAt)),
   };
 }
 
@@ -207,7 +215,13 @@ async function main(): Promise<void> {
         for (const segments of counts) {
           log(`overhead: ${blocks} blocks of ${segments} × ${segmentMs} ms`);
           const chainId = `bench-ovh-${segmentMs}-${segments}-${randomUUID().slice(0, 6)}`;
-          await api.configureChain(chainId, { mode: 'sequential', maxInFlight: 1, startNumber: 0 });
+          // Leases as large as the bench's one GPU node (defaults.leaseSegments: the GPUs per node).
+          await api.configureChain(chainId, {
+            mode: 'sequential',
+            maxInFlight: 1,
+            startNumber: 0,
+            defaults: { leaseSegments: maxSegments },
+          });
           const ideal: BlockMeasurement[] = [];
           const baseline: BlockMeasurement[] = [];
           const ours: ProoflaneBlock[] = [];
@@ -266,6 +280,7 @@ async function main(): Promise<void> {
             mode: 'pipelined',
             maxInFlight: Math.min(256, Math.max(2, Math.ceil((slots * 2) / segments))),
             startNumber: 0,
+            defaults: { leaseSegments: slots },
           });
           const ids = await Promise.all(
             Array.from({ length: blocks }, (_, n) =>
@@ -314,7 +329,13 @@ async function main(): Promise<void> {
       head.blocks = profile.headBlocks;
       const chainId = `bench-head-${randomUUID().slice(0, 6)}`;
       log(`head-of-chain: ${head.blocks} blocks of ${head.segments} × ${head.segmentMs} ms, one every ${head.intervalMs} ms`);
-      await api.configureChain(chainId, { mode: 'pipelined', maxInFlight: 8, startNumber: 0, slotSeconds: head.slotSeconds });
+      await api.configureChain(chainId, {
+        mode: 'pipelined',
+        maxInFlight: 8,
+        startNumber: 0,
+        slotSeconds: head.slotSeconds,
+        defaults: { leaseSegments: 32 },
+      });
       const latencies: number[] = [];
       const criticalPaths: number[] = [];
       let met = 0;

@@ -32,6 +32,10 @@ export type ProverName = z.infer<typeof ProverNameSchema>;
 export const MAX_SEGMENTS = 2000;
 export const SegmentCountSchema = z.number().int().min(1).max(MAX_SEGMENTS);
 
+/** The most segments one lease may carry: bounds a lease's heartbeat details (a receipt per segment) well under Temporal's payload limit. */
+export const MAX_LEASE_SEGMENTS = 256;
+export const LeaseSegmentsSchema = z.number().int().min(1).max(MAX_LEASE_SEGMENTS);
+
 /**
  * Bounds of a block's `input`: deep or wide enough structures would otherwise overflow a
  * recursive serializer (JSON.stringify fails near depth 5,000) or make every prover parse
@@ -125,6 +129,12 @@ export const ProofOptionsSchema = z.object({
    * first to finish wins and the other is cancelled. 0 turns hedging off.
    */
   hedgeFactor: z.number().min(0).max(100).default(3),
+  /**
+   * Segments one GPU node proves in one lease (one activity: its segments at once on the node's
+   * GPUs, then the aggregations inside them): set it to the GPUs per node of the class. A block
+   * with more segments is split into several leases, aggregated above them by tasks of their own.
+   */
+  leaseSegments: LeaseSegmentsSchema.default(8),
   /** Temporal task priority of the block's segments (1 = first); see `segmentPriority` in workflows/policy.ts. */
   priorityKey: z.number().int().min(1).max(5).default(3),
 });

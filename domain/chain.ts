@@ -5,6 +5,7 @@ import {
   BlockNumberSchema,
   GpuClassSchema,
   HeartbeatTimeoutSchema,
+  LeaseSegmentsSchema,
   ProverInputSchema,
   ProverNameSchema,
   SegmentCountSchema,
@@ -33,6 +34,8 @@ export const BlockDefaultsSchema = z
     segments: SegmentCountSchema.optional(),
     /** How long a GPU worker may go silent before its task is retried elsewhere (default 5 s). */
     heartbeatTimeoutMs: HeartbeatTimeoutSchema.optional(),
+    /** Segments one GPU node proves in one lease: the GPUs per node of the chain's class (default 8). */
+    leaseSegments: LeaseSegmentsSchema.optional(),
   })
   .strict();
 
@@ -74,6 +77,7 @@ export const ChainConfigSchema = z.object({
     prover: ProverNameSchema,
     segments: SegmentCountSchema,
     heartbeatTimeoutMs: HeartbeatTimeoutSchema.optional(),
+    leaseSegments: LeaseSegmentsSchema.optional(),
   }),
   startNumber: BlockNumberSchema.optional(),
   /** Every how many blocks the chain proves one (default 1: every block; states from earlier builds lack it). */

@@ -2,6 +2,7 @@ import type { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LeaseResult } from '../activities/types';
 import type { WorkReceipt } from '../domain/block';
 import { FailureTypes } from '../domain/failures';
 import { HEDGE_ATTEMPT_OFFSET } from '../workflows/policy';
@@ -15,6 +16,9 @@ export interface SlotUsage {
 }
 
 type TaskLabels = 'gpu_class' | 'prover' | 'worker' | 'work';
+
+/** The `work` label of each GPU activity. */
+const WORK_OF_ACTIVITY: Record<string, string> = { proveLease: 'lease', proveSegment: 'segment', aggregateProofs: 'aggregation' };
 
 /**
  * One GPU node's metrics: its slots (busy, free, tasks waiting for one), the time its tasks took
@@ -114,7 +118,7 @@ export class GpuWorkerMetrics {
             gpu_class: this.node.gpuClass,
             prover: task.prover ?? 'unknown',
             worker: this.node.worker,
-            work: context.info.activityType === 'aggregateProofs' ? 'aggregation' : 'segment',
+            work: WORK_OF_ACTIVITY[context.info.activityType] ?? 'segment',
           };
           const priorAttempts = task.priorAttempts ?? 0;
           if (priorAttempts >= HEDGE_ATTEMPT_OFFSET) this.hedges.inc(labels);
@@ -126,10 +130,20 @@ export class GpuWorkerMetrics {
             this.taskSeconds.inc({ ...labels, outcome }, (performance.now() - started) / 1000);
           };
           try {
-            const receipt = (await next(input)) as WorkReceipt;
+            const result = (await next(input)) as WorkReceipt | LeaseResult;
             ended('ok');
-            this.proverSeconds.inc(labels, receipt.provingMs / 1000);
-            return receipt;
+            if ('roots' in result) {
+              // A lease: its units' prover time; the prover errors and hedged copies it ran on the node.
+              const units = [...result.segments, ...result.aggregations];
+              this.proverSeconds.inc(labels, units.reduce((sum, unit) => sum + unit.provingMs, 0) / 1000);
+              const retried = result.segments.reduce((sum, segment) => sum + segment.proverRetries, 0);
+              if (retried > 0) this.retries.inc(labels, retried);
+              const hedged = result.segments.filter((segment) => segment.hedged).length;
+              if (hedged > 0) this.hedges.inc(labels, hedged);
+            } else {
+              this.proverSeconds.inc(labels, result.provingMs / 1000);
+            }
+            return result;
           } catch (error) {
             const type = (error as { type?: string } | null)?.type;
             const outcome =

@@ -412,6 +412,7 @@ export class ChainBook {
         // The chain head's tasks go first when GPU slots are scarce.
         priorityKey: segmentPriority(headDistance),
         ...(config.defaults.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: config.defaults.heartbeatTimeoutMs } : {}),
+        ...(config.defaults.leaseSegments !== undefined ? { leaseSegments: config.defaults.leaseSegments } : {}),
       },
       ...(entry.deadlineAt !== undefined ? { deadlineAt: entry.deadlineAt } : {}),
     };

@@ -1,4 +1,13 @@
-import { aggregationNodes, buildAggregationTree, treeDepth } from '../domain/aggregation-tree';
+import fc from 'fast-check';
+import {
+  aggregationNodes,
+  buildAggregationTree,
+  findNode,
+  leafCount,
+  planLeases,
+  treeDepth,
+  type TreeNode,
+} from '../domain/aggregation-tree';
 
 describe('aggregation tree', () => {
   const k = 4;
@@ -27,5 +36,73 @@ describe('aggregation tree', () => {
   it('rejects impossible shapes', () => {
     expect(() => buildAggregationTree(0, 4)).toThrow(RangeError);
     expect(() => buildAggregationTree(4, 1)).toThrow(RangeError);
+  });
+
+  describe('leases', () => {
+    const shapes = fc.record({
+      segments: fc.integer({ min: 1, max: 300 }),
+      fanIn: fc.integer({ min: 2, max: 9 }),
+      leaseSegments: fc.integer({ min: 1, max: 64 }),
+    });
+
+    it('give every segment to exactly one lease, in order, none over its size, each root a node of the tree', () => {
+      fc.assert(
+        fc.property(shapes, ({ segments, fanIn, leaseSegments }) => {
+          const tree = buildAggregationTree(segments, fanIn);
+          const leases = planLeases(tree, leaseSegments);
+          const roots = leases.flat();
+          expect(roots[0].from).toBe(0);
+          expect(roots[roots.length - 1].to).toBe(segments);
+          for (let i = 1; i < roots.length; i += 1) expect(roots[i].from).toBe(roots[i - 1].to);
+          for (const lease of leases) expect(lease.reduce((sum, root) => sum + leafCount(root), 0)).toBeLessThanOrEqual(leaseSegments);
+          for (const root of roots) expect(findNode(tree, root.from, root.to)).toBe(root);
+        }),
+        { seed: 41, numRuns: 500 },
+      );
+    });
+
+    it('cut the tree at the largest subtrees that fit: the parent of a root never fits in a lease', () => {
+      const parentOf = (tree: TreeNode, node: TreeNode): TreeNode | undefined =>
+        tree.kind === 'segment'
+          ? undefined
+          : tree.children.includes(node)
+            ? tree
+            : tree.children.map((child) => parentOf(child, node)).find(Boolean);
+      fc.assert(
+        fc.property(shapes, ({ segments, fanIn, leaseSegments }) => {
+          const tree = buildAggregationTree(segments, fanIn);
+          for (const root of planLeases(tree, leaseSegments).flat()) {
+            const parent = parentOf(tree, root);
+            if (parent) expect(leafCount(parent)).toBeGreaterThan(leaseSegments);
+          }
+        }),
+        { seed: 42, numRuns: 300 },
+      );
+    });
+
+    it('make a block that fits one lease of its whole tree, and pack subtrees up to the size', () => {
+      const tree = buildAggregationTree(32, 4);
+      expect(planLeases(tree, 32)).toEqual([[tree]]);
+      // Subtrees of 4 segments; leases of 8 take two of them each.
+      expect(planLeases(tree, 8).map((lease) => lease.map((root) => [root.from, root.to]))).toEqual([
+        [
+          [0, 4],
+          [4, 8],
+        ],
+        [
+          [8, 12],
+          [12, 16],
+        ],
+        [
+          [16, 20],
+          [20, 24],
+        ],
+        [
+          [24, 28],
+          [28, 32],
+        ],
+      ]);
+      expect(planLeases(tree, 1)).toHaveLength(32);
+    });
   });
 });

@@ -10,7 +10,7 @@ describe('block proof workflow on a real Temporal server', () => {
     pools: [['h100', 8, 'h100-node']],
   });
 
-  it('proves a block: every segment runs exactly once and the aggregated proof verifies', async () => {
+  it('proves a block in one lease on one node: every segment runs exactly once and the aggregated proof verifies', async () => {
     const chainId = uniqueChain('pipeline');
     const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 7, {
@@ -24,9 +24,9 @@ describe('block proof workflow on a real Temporal server', () => {
     expect(result.proofRef).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.timings.segments.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(result.timings.segments.every((s) => s.worker === 'h100-node' && s.attempt === 1)).toBe(true);
-    const segmentRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
-    expect(segmentRuns).toHaveLength(6);
-    expect(segmentRuns.every((run) => run.attempt === 1 && run.completed)).toBe(true);
+    // The block fits one lease (8 segments by default): one GPU task, the block's whole tree.
+    const gpuRuns = await activityRuns(handle);
+    expect(gpuRuns).toEqual([{ type: 'proveLease', attempt: 1, identity: 'h100-node', completed: true }]);
     // 6 segments at fan-in 4: one aggregation of 4, one of 2, then the root.
     expect(result.aggregationLevels).toBe(2);
     expect(result.timings.aggregationLevels.map((level) => level.nodes)).toEqual([2, 1]);
@@ -60,6 +60,24 @@ describe('block proof workflow on a real Temporal server', () => {
     expect(new Set(result.timings.segments.map((s) => s.device)).size).toBeGreaterThan(1);
   });
 
+  it('splits a block larger than a lease across leases, and aggregates above them in tasks of their own', async () => {
+    const handle = await stack.cluster.startBlock(
+      simulatedBlock(uniqueChain('leases'), 1, {
+        segments: 8,
+        input: { simulate: { segmentMs: 50, aggregateMs: 10 } },
+        // Leases of 4 at fan-in 2: two subtrees of 4 segments each, and the root above them.
+        options: { fanIn: 2, leaseSegments: 4 },
+      }),
+    );
+    const result = await handle.result();
+    expect(result.verified).toBe(true);
+    expect(result.timings.segments.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const runs = await activityRuns(handle);
+    expect(runs.map((run) => run.type)).toEqual(['proveLease', 'proveLease', 'aggregateProofs']);
+    expect(runs.every((run) => run.completed && run.attempt === 1)).toBe(true);
+    expect(result.timings.aggregationLevels.map((level) => level.nodes)).toEqual([4, 2, 1]);
+  });
+
   it('builds the aggregation tree from the fan-in: 5 segments at fan-in 2 take 3 levels', async () => {
     const chainId = uniqueChain('tree');
     const result = await (
@@ -86,11 +104,12 @@ describe('block proof workflow on a real Temporal server', () => {
     const error: unknown = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(String((error as WorkflowFailedError).cause?.message)).toContain('segment 1 of block 1: input rejected by the prover');
-    const failedRun = (await activityRuns(handle)).find((run) => run.type === 'proveSegment' && !run.completed && run.attempt > 0);
-    expect(failedRun?.attempt).toBe(1);
+    // Not retried: the lease ran once.
+    expect(await activityRuns(handle)).toEqual([{ type: 'proveLease', attempt: 1, identity: 'h100-node', completed: false }]);
     const progress = await handle.query(blockProgressQuery);
     expect(progress.status).toBe('failed');
-    expect(progress.segments.failed).toBe(1);
+    // The segments of the failed lease, none proved.
+    expect(progress.segments).toMatchObject({ failed: 3, done: 0, running: 0 });
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.BlockStatus)).toBe('failed');
   });
 
@@ -148,9 +167,9 @@ describe('block proof workflow on a real Temporal server', () => {
       }),
     );
     const error: unknown = await handle.result().catch((e: unknown) => e);
-    expect((error as WorkflowFailedError).cause?.message).toContain('simulated prover crash in segment:0');
-    const segmentTasks = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
-    expect(segmentTasks).toHaveLength(3);
+    // Three tries on the node, the last one named; the lease is not retried by Temporal after that.
+    expect((error as WorkflowFailedError).cause?.message).toContain('simulated prover crash in segment:0 (attempt 3)');
+    expect(await activityRuns(handle)).toEqual([{ type: 'proveLease', attempt: 1, identity: 'h100-node', completed: false }]);
   });
 
   it('hedges a straggler: a second copy on a free slot cuts the tail, and only one result counts', async () => {
@@ -165,10 +184,9 @@ describe('block proof workflow on a real Temporal server', () => {
     expect(hedged.timings.totalMs).toBeLessThan(unhedged.timings.totalMs / 2);
     expect(hedged.timings.segments.map((s) => s.hedged)).toEqual([false, false, true, false]);
     expect(hedged.verified).toBe(true);
-    // Five segment tasks were scheduled (four plus the hedge); one of the straggler's two did not complete.
-    const segmentRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment');
-    expect(segmentRuns).toHaveLength(5);
-    expect(segmentRuns.filter((run) => run.completed)).toHaveLength(4);
+    // The copy ran on another device of the node, inside the lease: one task, its receipt the winner's.
+    expect(await activityRuns(handle)).toEqual([{ type: 'proveLease', attempt: 1, identity: 'h100-node', completed: true }]);
+    expect(hedged.timings.segments[2].attempt).toBeGreaterThan(1_000);
   });
 
   it('retries a segment whose prover hangs (stops heartbeating) and still proves the block', async () => {
@@ -212,9 +230,8 @@ describe('routing by GPU class', () => {
     );
     const result = await handle.result();
     expect(result.gpuClass).toBe('a100');
-    const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');
-    expect(gpuRuns.length).toBe(5);
-    expect(gpuRuns.every((run) => run.identity === 'a100-node')).toBe(true);
+    expect(await activityRuns(handle)).toEqual([{ type: 'proveLease', attempt: 1, identity: 'a100-node', completed: true }]);
+    expect(result.timings.segments.every((s) => s.worker === 'a100-node')).toBe(true);
   });
 
   it('sends a block only to nodes that declare its prover backend', async () => {
@@ -226,9 +243,10 @@ describe('routing by GPU class', () => {
         input: { simulate: { segmentMs: 20, aggregateMs: 5 } },
       }),
     );
-    expect((await handle.result()).verified).toBe(true);
-    // The command-only node has four idle slots, yet every task waited for the single simulated slot.
-    const gpuRuns = (await activityRuns(handle)).filter((run) => run.type === 'proveSegment' || run.type === 'aggregateProofs');
-    expect(gpuRuns.map((run) => run.identity)).toEqual(Array(5).fill('l4-simulated-node'));
+    const result = await handle.result();
+    expect(result.verified).toBe(true);
+    // The command-only node has four idle slots, yet the lease went to the node with one simulated GPU, its segments one by one.
+    expect(await activityRuns(handle)).toEqual([{ type: 'proveLease', attempt: 1, identity: 'l4-simulated-node', completed: true }]);
+    expect(result.timings.segments.map((s) => s.device)).toEqual([0, 0, 0, 0]);
   });
 });

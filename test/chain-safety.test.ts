@@ -9,7 +9,7 @@ import { useTestStack } from './support/stack';
 import { dataDir } from '../config/storage';
 import { blockProgressQuery } from '../workflows/definitions';
 import { digestOf } from '../storage/artifact-store';
-import type { WorkReceipt } from '../domain/block';
+import type { LeaseResult } from '../activities/types';
 
 /**
  * The ways a chain used to lose its way, each against the real stack: admission that stranded
@@ -199,7 +199,8 @@ describe('lost artifacts', () => {
     const handle = await stack.cluster.startBlock(
       simulatedBlock(chainId, 1, {
         segments: 2,
-        options: { hedgeFactor: 0, fanIn: 2 },
+        // One segment a lease: the aggregation above them is a task of its own, reading proofs from the store.
+        options: { hedgeFactor: 0, fanIn: 2, leaseSegments: 1 },
         input: { simulate: { segmentMs: 10, aggregateMs: 5, slowSegments: { '1': 6_000 } } },
       }),
     );
@@ -208,11 +209,11 @@ describe('lost artifacts', () => {
     const history = (await handle.fetchHistory()).events ?? [];
     const completed = history.flatMap((event) =>
       event.activityTaskCompletedEventAttributes?.result?.payloads
-        ? [defaultPayloadConverter.fromPayload<WorkReceipt>(event.activityTaskCompletedEventAttributes.result.payloads[0])]
+        ? [defaultPayloadConverter.fromPayload<LeaseResult>(event.activityTaskCompletedEventAttributes.result.payloads[0])]
         : [],
     );
     expect(completed).toHaveLength(1);
-    const digest = digestOf(completed[0].proofRef);
+    const digest = digestOf(completed[0].roots[0].proofRef);
     rmSync(path.join(dataDir(), 'artifacts', 'sha256', digest.slice(0, 2), digest));
 
     const result = await handle.result();
@@ -223,7 +224,8 @@ describe('lost artifacts', () => {
       return failure ? [failure.applicationFailureInfo?.type] : [];
     });
     expect(failures).toEqual([FailureTypes.ArtifactMissing]);
-    const segmentProofs = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'proveSegment');
-    expect(segmentProofs).toHaveLength(3);
+    // Two leases, and segment 0's again.
+    const leases = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'proveLease');
+    expect(leases).toHaveLength(3);
   });
 });

@@ -14,7 +14,8 @@ describe('GPU slots are scarce: the chain head goes first', () => {
   it("starts the head block's segments before later blocks' segments that were queued earlier", async () => {
     const chainId = uniqueChain('priority');
     const slow = { gpuClass: 'a100', segments: 8, input: { simulate: { segmentMs: 400, aggregateMs: 10 } } };
-    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 3, startNumber: 1 });
+    // Leases of one segment, the GPUs of the node: a larger lease would queue its segments on the node.
+    await stack.api.configure(chainId, { mode: 'pipelined', maxInFlight: 3, startNumber: 1, defaults: { leaseSegments: 1 } });
     // Blocks 2 and 3 arrive first: their 16 segments (6.4 s of work) queue up for the one GPU.
     await stack.api.submit(chainId, 2, slow);
     await stack.api.submit(chainId, 3, slow);

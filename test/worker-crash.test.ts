@@ -2,7 +2,7 @@ import { blockProgressQuery } from '../workflows/definitions';
 import { simulatedBlock, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
 
-describe('a GPU worker killed in the middle of a segment', () => {
+describe('a GPU worker killed in the middle of a lease', () => {
   const stack = useTestStack();
 
   it('has its segments retried on another worker, and the block completes', async () => {
@@ -17,13 +17,13 @@ describe('a GPU worker killed in the middle of a segment', () => {
         options: { heartbeatTimeoutMs: 1_000, maxAttempts: 1 },
       }),
     );
-    // Both segments started on the victim: it is proving when it dies.
-    await waitFor('both segments to start on the victim', async () => {
+    // The block's lease (both segments, one GPU each) started on the victim: it is proving when it dies.
+    await waitFor('the lease to start on the victim', async () => {
       const description = await handle.describe();
       const started = description.raw.pendingActivities?.filter(
         (activity) => activity.lastWorkerIdentity === 'victim-node' && activity.lastStartedTime,
       );
-      return started && started.length === 2 ? true : undefined;
+      return started && started.length === 1 ? true : undefined;
     });
     victim.kill('SIGKILL');
     await new Promise((resolve) => victim.once('exit', resolve));

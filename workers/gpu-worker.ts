@@ -21,7 +21,7 @@ import { GpuSlots } from './gpu-slots';
 
 /**
  * One GPU node: a worker pool that polls its GPU class's task queue of each prover backend it
- * serves, with one activity slot per GPU (per backend: see GpuSlots for a node serving several).
+ * serves while one of its GPUs is free (GpuSlots counts the devices across backends).
  * On SIGTERM/SIGINT it drains: stops polling, lets running proofs finish within the grace time,
  * then cancels the rest so Temporal retries them elsewhere.
  */
@@ -80,10 +80,16 @@ export class GpuWorkerPool {
             identity,
             activities,
             interceptors: { activity: [metrics.interceptor()] },
-            maxConcurrentActivityTaskExecutions: options.gpus,
-            // One open poll per free GPU (the SDK's default stops at 10): a block's segments, scheduled
-            // together, start together instead of waiting for pollers to come back. (SDK 1.24 reads
-            // the poller behaviour, not `maxConcurrentActivityTaskPolls`.)
+            // A slot (and a poll) only while a GPU is free and not promised to a task on its way: a
+            // lease holds one slot but a device per running segment, so slots are counted in GPUs.
+            tuner: {
+              activityTaskSlotSupplier: slots.slotSupplier(),
+              workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+              localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+              nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+            },
+            // Up to one open poll per GPU (the SDK's default stops at 10), so a burst of tasks starts
+            // together. (SDK 1.24 reads the poller behaviour, not `maxConcurrentActivityTaskPolls`.)
             activityTaskPollerBehavior: { type: 'simple-maximum', maximum: options.gpus },
             shutdownGraceTime: options.drainGraceMs ?? 30_000,
           }),

@@ -6,6 +6,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -14,8 +15,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FailedAttemptCost } from '../activities/prover-context';
-import type { GpuActivities, OrchestrationActivities, ProverTask, VerifyResult } from '../activities/types';
-import { aggregationNodes, buildAggregationTree, treeDepth } from '../domain/aggregation-tree';
+import type { GpuActivities, LeaseResult, LeaseRootProof, OrchestrationActivities, ProverTask, VerifyResult } from '../activities/types';
+import { aggregationNodes, buildAggregationTree, leafCount, planLeases, treeDepth } from '../domain/aggregation-tree';
 import type { TreeNode } from '../domain/aggregation-tree';
 import {
   BlockJobSchema,
@@ -32,24 +33,17 @@ import {
   type WorkReceipt,
 } from '../domain/block';
 import { describeFailure, FailureTypes } from '../domain/failures';
+import { firstFulfilled } from '../domain/promises';
 import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal, blockWorkQuery } from './definitions';
 import { aggregationPriority, GPU_TASK_RETRY, HEDGE_ATTEMPT_OFFSET, hedgeDueAt, LOCAL_ACTIVITY_RETRY, proverRetryDelayMs } from './policy';
 
-/** The first promise to fulfil; rejects with the first error only when all reject. */
-function firstFulfilled<T>(promises: Promise<T>[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let failures = 0;
-    let firstError: unknown;
-    for (const promise of promises) {
-      promise.then(resolve, (error: unknown) => {
-        failures += 1;
-        firstError ??= error;
-        if (failures === promises.length) reject(firstError);
-      });
-    }
-  });
-}
+/**
+ * Blocks started from this build on prove their segments in leases (one activity per GPU node's
+ * share, activities/lease.ts); blocks started before keep the per-segment tasks they began with,
+ * so their recorded histories replay.
+ */
+export const LEASES_PATCH = 'block-leases';
 
 function isProverError(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureTypes.ProverFailed;
@@ -88,6 +82,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     throw ApplicationFailure.nonRetryable(`invalid block job: ${describeIssues(parsed.error)}`, FailureTypes.InvalidBlockJob);
   }
   const job: BlockJob = parsed.data;
+  const inLeases = patched(LEASES_PATCH);
   const block = { chainId: job.chainId, number: job.number, hash: job.hash };
   const task: ProverTask = { block, prover: job.prover, ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}) };
 
@@ -223,8 +218,62 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       return { ...winner.outcome, hedged: true };
     };
 
+    const leaseTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
+    /** The lease proving each subtree at the lease cut (lease mode): its root's proof once the lease is done. */
+    const leaseOf = new Map<TreeNode, Promise<LeaseRootProof>>();
+    /** Schedules one lease; its receipts join the block's work as it completes. */
+    const startLease = (roots: TreeNode[]): void => {
+      const count = roots.reduce((sum, root) => sum + leafCount(root), 0);
+      progress.segments.running += count;
+      const done: Promise<LeaseResult> = leaseTasks
+        .proveLease({
+          ...task,
+          segmentCount: plan.segmentCount,
+          fanIn: plan.fanIn,
+          roots: roots.map(({ from, to }) => ({ from, to })),
+          maxAttempts: job.options.maxAttempts,
+          hedgeFactor: job.options.hedgeFactor,
+          priorityKey: job.options.priorityKey,
+        })
+        .then(
+          (result) => {
+            const seenAt = Date.now();
+            gpuMs += result.gpuMs;
+            segmentTimings.push(...result.segments.map((receipt) => ({ ...receipt, seenAt })));
+            aggregationTimings.push(...result.aggregations);
+            progress.segments.done += count;
+            progress.aggregation.done += result.aggregations.length;
+            // Only when aggregations remain above the leases: a block of one lease is proved whole by it.
+            if (progress.segments.done === progress.segments.total && progress.aggregation.done < progress.aggregation.total)
+              setStatus('aggregating');
+            return result;
+          },
+          (error: unknown) => {
+            if (isProverError(error)) gpuMs += failedAttemptGpuMs(error);
+            if (!isCancellation(error)) progress.segments.failed += count;
+            throw error;
+          },
+        )
+        .finally(() => {
+          progress.segments.running -= count;
+        });
+      roots.forEach((root, i) => {
+        const proof = done.then((result) => result.roots[i]);
+        // Awaited by the root's parent, unless the block fails first: never an unhandled rejection.
+        proof.catch(() => undefined);
+        leaseOf.set(root, proof);
+      });
+    };
+    /** Every lease of the block at once, so a block's GPU work is one round of dispatch. */
+    const startLeases = (): void => planLeases(tree, job.options.leaseSegments).forEach(startLease);
+
     /** Resolves to the node's proof and the prover time on its slowest path. */
     const proveNode = async (node: TreeNode): Promise<{ proofRef: string; criticalPathMs: number }> => {
+      const leased = leaseOf.get(node);
+      if (leased) {
+        const { proofRef, criticalPathMs } = await leased;
+        return { proofRef, criticalPathMs };
+      }
       if (node.kind === 'segment') {
         progress.segments.running += 1;
         try {
@@ -265,6 +314,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
           const child = node.children[index];
           progress.segments.done -= child.to - child.from;
           progress.aggregation.done -= aggregationNodes(child).length;
+          if (leaseOf.has(child)) startLease([child]);
           children[index] = await proveNode(child);
         }
       }
@@ -277,9 +327,14 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     // One scope for the whole tree: when any part fails for good, the rest is cancelled
     // (running provers are stopped) instead of burning GPU time on a lost block.
     const treeScope = new CancellationScope();
+    const proveTree = (): Promise<{ proofRef: string; criticalPathMs: number }> =>
+      treeScope.run(() => {
+        if (inLeases) startLeases();
+        return proveNode(tree);
+      });
     let root: { proofRef: string; criticalPathMs: number };
     try {
-      root = await treeScope.run(() => proveNode(tree));
+      root = await proveTree();
     } catch (error) {
       if (!isCancellation(error)) treeScope.cancel();
       throw error;
@@ -295,7 +350,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       if (lostArtifact(error) !== root.proofRef) throw error;
       progress.segments.done = 0;
       progress.aggregation.done = 0;
-      root = await treeScope.run(() => proveNode(tree));
+      root = await proveTree();
       verdict = await verify();
     }
     if (!verdict.valid) {

@@ -56,7 +56,11 @@ async function main(): Promise<void> {
       await api.close();
     }
     const tree = await cluster.startBlock(
-      simulatedBlock('history', 1, { segments: 5, options: { fanIn: 2 }, input: { simulate: { segmentMs: 20, aggregateMs: 5 } } }),
+      simulatedBlock('history', 1, {
+        segments: 5,
+        options: { fanIn: 2, leaseSegments: 2 },
+        input: { simulate: { segmentMs: 20, aggregateMs: 5 } },
+      }),
     );
     await tree.result();
     await save(cluster.client, directBlockWorkflowId('history', 1), 'block-aggregation-tree');
