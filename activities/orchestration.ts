@@ -5,7 +5,7 @@ import type { BlockProgress } from '../domain/block';
 import { FailureTypes } from '../domain/failures';
 import type { BlockPlan } from '../provers/backend';
 import type { ProverRegistry } from '../provers/registry';
-import { ConflictingPublicationError, type ProofPublisher, type Publication, type PublishReceipt } from '../publishing/proof-publisher';
+import { ConflictingPublicationError, type ProofPublisher, type Publication } from '../publishing/proof-publisher';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { readArtifact, readBlockInput } from './artifacts';
 import { backendFor, runProverWork } from './prover-context';
@@ -15,6 +15,7 @@ import type {
   OrchestrationActivities,
   PlanBlockInput,
   ProofSource,
+  PublishedProof,
   PublishProofsInput,
   VerifyBlockProofInput,
   VerifyResult,
@@ -56,8 +57,8 @@ export function createOrchestrationActivities(deps: {
 }): OrchestrationActivities {
   const { provers, store, publisher } = deps;
   return {
-    async publishProofs(batch: PublishProofsInput): Promise<PublishReceipt[]> {
-      const receipts: PublishReceipt[] = [];
+    async publishProofs(batch: PublishProofsInput): Promise<PublishedProof[]> {
+      const receipts: PublishedProof[] = [];
       // Asked of every block's run at once; published in order up to the first one unconfirmed.
       const { sources } = batch;
       const confirmations = sources
@@ -73,7 +74,7 @@ export function createOrchestrationActivities(deps: {
             details: [{ published: receipts.length }],
           });
         try {
-          receipts.push(await publisher.publish({ chainId: batch.chainId, ...proof }));
+          receipts.push({ number: proof.number, ...(await publisher.publish({ chainId: batch.chainId, ...proof })) });
         } catch (error) {
           // The sequencer finalizes the blocks before this one: they are out.
           if (error instanceof ConflictingPublicationError)

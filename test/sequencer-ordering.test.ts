@@ -1,11 +1,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { PublicationBatch } from '../publishing/proof-publisher';
 import type { BlockView } from '../api/schemas';
-import { SEARCH_ATTRIBUTES, sequencerWorkflowId } from '../domain/names';
+import { SEARCH_ATTRIBUTES } from '../domain/names';
 import { publishedDir, uniqueChain } from './support/cluster';
-import { publicationOrder } from './support/history';
+import { publicationOrder, publications } from './support/history';
 import { useTestStack } from './support/stack';
 
 const BLOCKS = 30;
@@ -109,13 +107,8 @@ describe('head-of-chain ordering over HTTP', () => {
     expect(waiting.finalizedHead).toBeNull();
     await stack.api.waitForChain(chainId, 'all six blocks to finalize', (view) => view.finalizedHead === 5);
 
-    // One publication for the six (the Web UI shows one publishProofs activity), blocks in ascending order.
-    const { events } = await stack.cluster.client.workflow.getHandle(sequencerWorkflowId(chainId)).fetchHistory();
-    const publications = (events ?? [])
-      .map((event) => event.activityTaskScheduledEventAttributes)
-      .filter((scheduled) => scheduled?.activityType?.name === 'publishProofs')
-      .map((scheduled) => defaultPayloadConverter.fromPayload<PublicationBatch>(scheduled!.input!.payloads![0]));
-    expect(publications.map((batch) => batch.proofs.map((proof) => proof.number))).toEqual([[0, 1, 2, 3, 4, 5]]);
+    // One publication for the six (the Web UI shows one publishProofs local activity), blocks in ascending order.
+    expect(await publications(stack.cluster.client, chainId)).toEqual([[0, 1, 2, 3, 4, 5]]);
     expect(readdirSync(path.join(publishedDir(), chainId)).sort()).toEqual(['0.json', '1.json', '2.json', '3.json', '4.json', '5.json']);
   });
 });

@@ -6,7 +6,9 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -61,6 +63,19 @@ const orchestration = proxyActivities<OrchestrationActivities>({
 });
 
 /**
+ * Sequencers of this build publish in a local activity beside the workflow: no task queue round
+ * trip and no second workflow task on every block's way to finalization. Runs started before keep
+ * the publication activity their histories record.
+ */
+export const LOCAL_PUBLICATION_PATCH = 'sequencer-local-publication';
+
+const localPublication = proxyLocalActivities<Pick<OrchestrationActivities, 'publishProofs'>>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: PUBLICATION_RETRY,
+});
+
+/**
  * One per chain: wires the chain's book (sequencing/chain-book.ts) to Temporal. Updates and
  * signals go to the book; the blocks it decides to start become child workflows with
  * deterministic ids, which report back by signal (so they survive this workflow's
@@ -73,6 +88,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     onFinalized: (entry: Readonly<BlockEntry>) => reportFinalized(input.chainId, entry),
   };
   const book = input.state ? ChainBook.fromState(input.state, options) : ChainBook.create(input.chainId, input.config, options);
+  const publication = patched(LOCAL_PUBLICATION_PATCH) ? localPublication : orchestration;
   let dirty = true;
   let acceptedThisRun = 0;
   let notificationsPending = 0;
@@ -262,7 +278,7 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
   const publish = async (batch: PendingPublication): Promise<void> => {
     let finalized: string[];
     try {
-      await orchestration.publishProofs({ chainId: batch.chainId, proofs: batch.proofs, sources: batch.sources });
+      await publication.publishProofs({ chainId: batch.chainId, proofs: batch.proofs, sources: batch.sources });
       finalized = book.published(Date.now());
     } catch (error) {
       // The blocks before the one refused did go out: they are finalized, the halt is at that one.
@@ -353,16 +369,23 @@ function reportFinalized(chainId: string, entry: Readonly<BlockEntry>): void {
   });
 }
 
-/** How many blocks of a failed publication batch went out before it failed (the activity says so when it knows). */
+/**
+ * The application failure a publication ended with: an activity's is wrapped in an ActivityFailure,
+ * a local activity's may come as it was thrown.
+ */
+function applicationFailure(error: unknown): ApplicationFailure | undefined {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) return error.cause;
+  return error instanceof ApplicationFailure ? error : undefined;
+}
+
 function failureType(error: unknown): string | undefined {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
+  return applicationFailure(error)?.type ?? undefined;
 }
 
 /** How many proofs of the batch went out before the publication stopped (a conflict or an unconfirmed report). */
 function publishedBeforeFailure(error: unknown): number {
   const type = failureType(error);
   if (type !== FailureTypes.PublicationConflict && type !== FailureTypes.UnconfirmedSettlement) return 0;
-  const details = (error as ActivityFailure & { cause: ApplicationFailure }).cause.details;
-  const published = (details?.[0] as { published?: number } | undefined)?.published;
+  const published = (applicationFailure(error)?.details?.[0] as { published?: number } | undefined)?.published;
   return typeof published === 'number' ? published : 0;
 }

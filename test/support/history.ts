@@ -2,6 +2,7 @@ import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { sequencerWorkflowId } from '../../domain/names';
+import type { PublishedProof } from '../../activities/types';
 import type { PublicationBatch } from '../../publishing/proof-publisher';
 
 export interface ActivityRun {
@@ -55,25 +56,39 @@ export function historyFromJson(text: string): temporal.api.history.v1.History {
 }
 
 /**
- * The block numbers a chain published, in the order it published them: the completed
- * publication activities of every run of its sequencer, oldest run first. What ordering tests
- * assert on (timestamps are equal inside a batch and prove nothing about order).
+ * The publications of a chain, in the order they ran, each as the block numbers it published:
+ * every run of its sequencer, oldest run first (activities in runs started before local
+ * publication, local-activity markers since). What ordering tests assert on (timestamps are equal
+ * inside a batch and prove nothing about order).
  */
-export async function publicationOrder(client: Client, chainId: string): Promise<number[]> {
+export async function publications(client: Client, chainId: string): Promise<number[][]> {
   const runs: { runId: string; startTime: Date }[] = [];
   for await (const run of client.workflow.list({ query: `WorkflowId = '${sequencerWorkflowId(chainId)}'` }))
     runs.push({ runId: run.runId, startTime: run.startTime });
   runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
-  const numbers: number[] = [];
+  const batches: number[][] = [];
   for (const { runId } of runs) {
     const events = (await client.workflow.getHandle(sequencerWorkflowId(chainId), runId).fetchHistory()).events ?? [];
     const completed = new Set(events.map((event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')));
     for (const event of events) {
+      const marker = event.markerRecordedEventAttributes;
+      if (marker?.markerName === 'core_local_activity' && marker.details?.result?.payloads?.[0]) {
+        const data = defaultPayloadConverter.fromPayload<{ activity_type?: string }>(marker.details.data!.payloads![0]);
+        if (data.activity_type !== 'publishProofs') continue;
+        const published = defaultPayloadConverter.fromPayload<PublishedProof[]>(marker.details.result.payloads[0]);
+        batches.push(published.map((proof) => proof.number));
+        continue;
+      }
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name !== 'publishProofs' || !completed.has(String(event.eventId))) continue;
       const batch = defaultPayloadConverter.fromPayload<PublicationBatch>(scheduled.input!.payloads![0]);
-      numbers.push(...batch.proofs.map((proof) => proof.number));
+      batches.push(batch.proofs.map((proof) => proof.number));
     }
   }
-  return numbers;
+  return batches;
+}
+
+/** The block numbers a chain published, in the order it published them (see `publications`). */
+export async function publicationOrder(client: Client, chainId: string): Promise<number[]> {
+  return (await publications(client, chainId)).flat();
 }
