@@ -66,7 +66,10 @@ export function createGpuActivities(deps: {
           gpuMs: lostMs + (finishedAt - deviceSince),
         };
       },
-      { signal: context.cancellationSignal, waiting: () => context.heartbeat(heartbeatDetails()) },
+      {
+        signal: context.cancellationSignal,
+        waiting: () => context.heartbeat(heartbeatDetails()),
+      },
     );
   }
 
@@ -77,34 +80,41 @@ export function createGpuActivities(deps: {
       const context = Context.current();
       const { info } = context;
       const block = task.block;
-      const run = new LeaseRun(task, {
-        prover: {
-          proveSegment: (index, proverContext) =>
-            backend.proveSegment({ block, input, index, segmentCount: task.segmentCount }, proverContext),
-          aggregate: (node, children, proverContext) =>
-            backend.aggregate({ block, input, from: node.from, to: node.to, children }, proverContext),
-        },
-        store,
-        slots,
-        identity,
-        signal: context.cancellationSignal,
-        attempt: info.attempt,
-        scheduledAt: info.currentAttemptScheduledTimestampMs,
-        heartbeatTimeoutMs: info.heartbeatTimeoutMs ?? 0,
-        checkpoint: info.heartbeatDetails,
-        beat: (checkpoint) => context.heartbeat(checkpoint),
-        log: (message) => context.log.info(message),
-      });
       try {
+        const run = new LeaseRun(task, {
+          prover: {
+            proveSegment: (index, proverContext) =>
+              backend.proveSegment({ block, input, index, segmentCount: task.segmentCount }, proverContext),
+            aggregate: (node, children, proverContext) =>
+              backend.aggregate({ block, input, from: node.from, to: node.to, children }, proverContext),
+          },
+          store,
+          slots,
+          identity,
+          signal: context.cancellationSignal,
+          attempt: info.attempt,
+          scheduledAt: info.currentAttemptScheduledTimestampMs,
+          heartbeatTimeoutMs: info.heartbeatTimeoutMs ?? 0,
+          checkpoint: info.heartbeatDetails,
+          beat: (checkpoint) => context.heartbeat(checkpoint),
+          log: (message) => context.log.info(message),
+        });
         return await run.run();
       } catch (error) {
+        // A lease that cannot even be laid out (its roots are not nodes of the block's tree) is bad input too.
+        if (error instanceof BadInputError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
         if (!(error instanceof LeaseFailure)) throw error;
         const cause = error.cause;
         if (cause instanceof BadInputError) throw ApplicationFailure.nonRetryable(cause.message, FailureTypes.BadInput);
         // The block's budget for prover errors is spent: the lease fails for good, with what it cost.
         if (cause instanceof ProverFailedError) {
           const cost: FailedAttemptCost = { gpuMs: error.gpuMs };
-          throw ApplicationFailure.create({ message: cause.message, type: FailureTypes.ProverFailed, nonRetryable: true, details: [cost] });
+          throw ApplicationFailure.create({
+            message: cause.message,
+            type: FailureTypes.ProverFailed,
+            nonRetryable: true,
+            details: [cost],
+          });
         }
         throw cause;
       }
@@ -116,7 +126,16 @@ export function createGpuActivities(deps: {
       return timed((device, heartbeatDetails) =>
         runProverWork(
           device,
-          (context) => backend.proveSegment({ block: task.block, input, index: task.index, segmentCount: task.segmentCount }, context),
+          (context) =>
+            backend.proveSegment(
+              {
+                block: task.block,
+                input,
+                index: task.index,
+                segmentCount: task.segmentCount,
+              },
+              context,
+            ),
           task.priorAttempts,
           heartbeatDetails,
         ),
@@ -132,7 +151,17 @@ export function createGpuActivities(deps: {
       return timed((device, heartbeatDetails) =>
         runProverWork(
           device,
-          (context) => backend.aggregate({ block: task.block, input, from: task.from, to: task.to, children }, context),
+          (context) =>
+            backend.aggregate(
+              {
+                block: task.block,
+                input,
+                from: task.from,
+                to: task.to,
+                children,
+              },
+              context,
+            ),
           task.priorAttempts,
           heartbeatDetails,
         ),

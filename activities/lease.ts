@@ -83,8 +83,13 @@ export class LeaseRun {
   private readonly doneAggregations = new Map<string, AggregationTiming>();
   /** Proof bytes made by this attempt: an aggregation reads its children here, not from the store. */
   private readonly madeHere = new Map<string, Uint8Array>();
-  private readonly running = new Set<{ since: number; lastProgress: number; abort: AbortController }>();
+  private readonly running = new Set<{
+    since: number;
+    lastProgress: number;
+    abort: AbortController;
+  }>();
   private readonly segmentListeners = new Set<() => void>();
+  private readonly stopAll: AbortController;
   private readonly cancelled: AbortSignal;
   private unaccountedMs = 0;
   private lastBeatAt = 0;
@@ -102,17 +107,24 @@ export class LeaseRun {
     });
     this.segmentsInLease = this.roots.reduce((sum, root) => sum + (root.to - root.from), 0);
     this.priorAttempts = (input.priorAttempts ?? 0) + env.attempt - 1;
-    // Every unit's attempt listens to the lease's cancellation: one listener each, by design.
-    this.cancelled = linkedAbort(env.signal).signal;
+    // Every unit's attempt listens to the lease's cancellation: one listener each, by design. The
+    // lease aborts it too when one unit fails for good, so no other unit keeps a GPU for nothing.
+    this.stopAll = linkedAbort(env.signal);
+    this.cancelled = this.stopAll.signal;
     setMaxListeners(0, this.cancelled);
     this.resume(env.checkpoint);
   }
 
   async run(): Promise<LeaseResult> {
-    const watchdog = setInterval(() => this.takeBackSilentUnits(), this.progressIntervalMs());
+    const watchdog = setInterval(() => this.watch(), this.progressIntervalMs());
+    const proving = this.roots.map((root) => this.prove(root));
     try {
-      const outcomes = await Promise.all(this.roots.map((root) => this.prove(root)));
-      const roots: LeaseRootProof[] = this.roots.map((root, i) => ({ from: root.from, to: root.to, ...outcomes[i] }));
+      const outcomes = await Promise.all(proving);
+      const roots: LeaseRootProof[] = this.roots.map((root, i) => ({
+        from: root.from,
+        to: root.to,
+        ...outcomes[i],
+      }));
       return {
         roots,
         segments: [...this.doneSegments.values()].sort((a, b) => a.index - b.index),
@@ -120,6 +132,9 @@ export class LeaseRun {
         gpuMs: this.gpuMs(),
       };
     } catch (error) {
+      // The lease ends here: stop its other units and let them give their devices back first.
+      this.stopAll.abort(error);
+      await Promise.allSettled(proving);
       throw new LeaseFailure(error, this.gpuMs());
     } finally {
       clearInterval(watchdog);
@@ -166,8 +181,13 @@ export class LeaseRun {
     return timeout > 0 ? Math.max(100, Math.min(1_000, timeout / 4)) : 1_000;
   }
 
-  /** A unit silent for the heartbeat timeout is stopped and run again (the node itself is alive: others report). */
-  private takeBackSilentUnits(): void {
+  /**
+   * Every progress interval: the node is alive while this process runs, so the lease heartbeats
+   * whatever its units do; a unit silent for the heartbeat timeout is stopped and run again here.
+   * (A node that dies stops heartbeating, and Temporal gives the lease to another.)
+   */
+  private watch(): void {
+    if (this.running.size > 0) this.beat();
     const timeout = this.env.heartbeatTimeoutMs;
     if (timeout <= 0) return;
     const now = Date.now();
@@ -193,11 +213,19 @@ export class LeaseRun {
         this.cancelled,
         (context) => this.env.prover.aggregate(node, bytes, context),
       );
-      receipt = { ...made.receipt, level: node.level, from: node.from, to: node.to };
+      receipt = {
+        ...made.receipt,
+        level: node.level,
+        from: node.from,
+        to: node.to,
+      };
       this.doneAggregations.set(key, receipt);
       this.beat(true);
     }
-    return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs + Math.max(...children.map((child) => child.criticalPathMs)) };
+    return {
+      proofRef: receipt.proofRef,
+      criticalPathMs: receipt.provingMs + Math.max(...children.map((child) => child.criticalPathMs)),
+    };
   }
 
   /** The children's proof bytes; one lost since an earlier attempt made it is proved again. */
@@ -246,12 +274,11 @@ export class LeaseRun {
     const hedging = this.input.hedgeFactor > 0 && this.segmentsInLease >= 2;
     const hedgeDue = hedging ? this.whenStraggling(index, () => primaryStartedAt) : undefined;
     let outcome: { made: Made; hedged: boolean };
-    if (!hedgeDue) {
-      outcome = { made: await primary, hedged: false };
-    } else {
-      const first = await Promise.race([primary.then((made) => ({ made })), hedgeDue.promise.then(() => undefined)]);
+    try {
+      const first = hedgeDue
+        ? await Promise.race([primary.then((made) => ({ made })), hedgeDue.promise.then(() => undefined)])
+        : { made: await primary };
       if (first) {
-        hedgeDue.cancel();
         outcome = { made: first.made, hedged: false };
       } else {
         this.env.log(`segment ${index} straggles: a second copy starts on another device`);
@@ -266,6 +293,8 @@ export class LeaseRun {
         winner.loser.abort(new Error('the other copy finished first'));
         outcome = { made: winner.made, hedged: true };
       }
+    } finally {
+      hedgeDue?.cancel();
     }
     const receipt: LeaseSegmentReceipt = {
       ...outcome.made.receipt,
@@ -287,10 +316,14 @@ export class LeaseRun {
     let timer: NodeJS.Timeout | undefined;
     let listener: (() => void) | undefined;
     const promise = new Promise<void>((resolve) => {
+      let armedFor: number | undefined;
       listener = () => {
         const others = [...this.doneSegments.values()].filter((receipt) => receipt.index !== index);
         const since = startedAt();
-        if (timer || others.length < this.segmentsInLease - 1 || since === undefined) return;
+        // Armed for the primary's current try; a try that starts again (after a prover error) re-arms it.
+        if (armedFor === since || others.length < this.segmentsInLease - 1 || since === undefined) return;
+        if (timer) clearTimeout(timer);
+        armedFor = since;
         const dueAt = hedgeDueAt(
           since,
           this.input.hedgeFactor,
@@ -411,7 +444,10 @@ function rangeKey(node: { from: number; to: number }): string {
 function linkedAbort(parent: AbortSignal): AbortController {
   const controller = new AbortController();
   if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true });
+  else
+    parent.addEventListener('abort', () => controller.abort(parent.reason), {
+      once: true,
+    });
   return controller;
 }
 

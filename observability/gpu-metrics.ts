@@ -133,12 +133,14 @@ export class GpuWorkerMetrics {
             const result = (await next(input)) as WorkReceipt | LeaseResult;
             ended('ok');
             if ('roots' in result) {
-              // A lease: its units' prover time; the prover errors and hedged copies it ran on the node.
-              const units = [...result.segments, ...result.aggregations];
+              // A lease: its units' prover time, the prover errors and hedged copies it ran on this node
+              // (a resumed lease also returns what an earlier attempt's node proved).
+              const here = (unit: { worker: string }): boolean => unit.worker === this.node.worker;
+              const units = [...result.segments, ...result.aggregations].filter(here);
               this.proverSeconds.inc(labels, units.reduce((sum, unit) => sum + unit.provingMs, 0) / 1000);
-              const retried = result.segments.reduce((sum, segment) => sum + segment.proverRetries, 0);
+              const retried = result.segments.filter(here).reduce((sum, segment) => sum + segment.proverRetries, 0);
               if (retried > 0) this.retries.inc(labels, retried);
-              const hedged = result.segments.filter((segment) => segment.hedged).length;
+              const hedged = result.segments.filter((segment) => here(segment) && segment.hedged).length;
               if (hedged > 0) this.hedges.inc(labels, hedged);
             } else {
               this.proverSeconds.inc(labels, result.provingMs / 1000);

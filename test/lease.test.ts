@@ -184,9 +184,11 @@ describe('a lease on one GPU node', () => {
     expect(failing.calls.filter((call) => call.startsWith('segment:1'))).toEqual(['segment:1#1', 'segment:1#2']);
   });
 
-  it('fails at once on bad input: retrying cannot help', async () => {
-    const failure = await run(node(4), leaseInput(4), { badInputSegments: [3] }).catch((error: unknown) => error);
+  it('fails at once on bad input, stopping its other segments before it reports: no GPU stays busy for a lost lease', async () => {
+    const on = node(4);
+    const failure = await run(on, leaseInput(4), { segmentMs: 60_000, badInputSegments: [3] }).catch((error: unknown) => error);
     expect((failure as LeaseFailure).cause).toBeInstanceOf(BadInputError);
+    expect(on.slots.busy).toBe(0);
   });
 
   it('takes back a segment whose prover stopped responding and runs it again, without spending the prover budget', async () => {
@@ -240,41 +242,72 @@ describe("a node's GPU slots", () => {
     expect(order).toEqual(['head', 'aggregation', 'behind-a', 'behind-b']);
   });
 
-  it('lets the worker poll only while a device is free and not promised to a task on its way', async () => {
-    const slots = new GpuSlots(2);
+  it('lets the worker poll only while a device is free that no task on the node still needs, one poll per queue', async () => {
+    const slots = new GpuSlots(4);
     const supplier = slots.slotSupplier();
+    const claims = slots.claims()({} as never).inbound!;
     const context = { slotType: 'activity' as const, taskQueue: 'q', workerIdentity: 'w', workerBuildId: '', isSticky: false };
+    const used = (permit: object): void => supplier.markSlotUsed({ permit, slotInfo: { type: 'activity', activityType: 'proveLease' } });
+    // One poll per queue: a second waits until the first ends; another backend's queue polls on its own.
     const permit = await supplier.reserveSlot(context, new AbortController().signal);
-    expect(supplier.tryReserveSlot(context)).not.toBeNull();
-    expect(supplier.tryReserveSlot(context)).toBeNull(); // both devices promised
-    // One poll ends without a task: its promise comes back.
-    supplier.releaseSlot({ permit });
-    expect(supplier.tryReserveSlot(context)).not.toBeNull();
-    // Both tasks arrive and take their devices: nothing is free, so nothing polls until one ends.
-    supplier.markSlotUsed({ permit, slotInfo: { type: 'activity', activityType: 'proveLease' } });
-    supplier.markSlotUsed({ permit, slotInfo: { type: 'activity', activityType: 'proveLease' } });
-    // Another backend's queue on the same node polls on its own count: idle polls of one queue never starve another.
-    const otherQueue = supplier.tryReserveSlot({ ...context, taskQueue: 'other' });
-    expect(otherQueue).not.toBeNull();
-    supplier.releaseSlot({ permit: otherQueue! });
-    let releaseA!: () => void;
-    const a = slots.withDevice(() => new Promise<void>((resolve) => (releaseA = resolve)));
-    const b = slots.withDevice(() => new Promise<void>(() => undefined));
+    expect(supplier.tryReserveSlot(context)).toBeNull();
+    const other = supplier.tryReserveSlot({ ...context, taskQueue: 'other' });
+    expect(other).not.toBeNull();
+    supplier.releaseSlot({ permit: other! }); // that poll ended without a task
+    // A lease of three segments arrives: it claims three GPUs before it reads anything.
+    used(permit);
+    let startLease!: () => void;
+    const leaseMayStart = new Promise<void>((resolve) => (startLease = resolve));
+    let endLease!: () => void;
+    const leaseDone = new Promise<void>((resolve) => (endLease = resolve));
+    const lease = claims.execute!({ args: [{ roots: [{ from: 0, to: 3 }] }], headers: {} }, async () => {
+      await leaseMayStart;
+      await Promise.all([0, 1, 2].map(() => slots.withDevice(() => leaseDone)));
+      return undefined;
+    });
+    // One GPU is left: the next poll may open.
+    const second = await supplier.reserveSlot(context, new AbortController().signal);
+    used(second);
+    // A one-segment task takes the last GPU: nothing is left, so nothing polls.
+    let endSingle!: () => void;
+    const single = claims.execute!({ args: [{ index: 0 }], headers: {} }, () =>
+      slots.withDevice(() => new Promise<void>((resolve) => (endSingle = resolve))),
+    );
     const abort = new AbortController();
     let polled = false;
-    const waiting = supplier.reserveSlot(context, abort.signal).then(() => (polled = true));
+    const third = supplier.reserveSlot(context, abort.signal).then(() => (polled = true));
+    startLease();
     await new Promise((resolve) => setImmediate(resolve));
+    expect(slots.busy).toBe(4);
     expect(polled).toBe(false);
-    releaseA();
-    await a;
-    await waiting;
+    // The single task ends: its GPU is free and needed by no one, so the poll opens.
+    endSingle();
+    await single;
+    await third;
     expect(polled).toBe(true);
-    // A poll the SDK no longer needs is given up with the SDK's own reason.
+    // A poll the SDK no longer needs (queue q has one open) is given up with the SDK's own reason.
     const reason = new Error('poller stopped');
-    const given = supplier.reserveSlot(context, abort.signal);
-    abort.abort(reason);
+    const stopped = new AbortController();
+    const given = supplier.reserveSlot(context, stopped.signal);
+    stopped.abort(reason);
     await expect(given).rejects.toBe(reason);
-    void b;
+    endLease();
+    await lease;
+  });
+
+  it('gives back the devices a task claimed and never took when it ends, so the node polls again', async () => {
+    const slots = new GpuSlots(2);
+    const supplier = slots.slotSupplier();
+    const claims = slots.claims()({} as never).inbound!;
+    const context = { slotType: 'activity' as const, taskQueue: 'q', workerIdentity: 'w', workerBuildId: '', isSticky: false };
+    const permit = await supplier.reserveSlot(context, new AbortController().signal);
+    supplier.markSlotUsed({ permit, slotInfo: { type: 'activity', activityType: 'proveLease' } });
+    // A lease of two fails reading its input, before it takes any GPU.
+    const failing = claims.execute!({ args: [{ roots: [{ from: 0, to: 2 }] }], headers: {} }, async () => {
+      throw new Error('input missing');
+    });
+    await expect(failing).rejects.toThrow('input missing');
+    expect(supplier.tryReserveSlot(context)).not.toBeNull();
   });
 });
 

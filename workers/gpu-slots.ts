@@ -1,9 +1,25 @@
-import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReleaseContext } from '@temporalio/worker';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ActivityInterceptorsFactory, ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReleaseContext } from '@temporalio/worker';
 import type { DeviceOptions, DeviceSlots } from '../activities/gpu';
 
 /** A slot permit: the task queue whose poll it allows. */
 interface DevicePermit extends SlotPermit {
   taskQueue: string;
+}
+
+/** The devices a task on the node will still ask for. */
+interface DeviceClaim {
+  devices: number;
+}
+
+/** Devices a GPU task needs: a lease one per segment it proves, any other task one. */
+function devicesNeeded(task: unknown): number {
+  const roots = (task as { roots?: { from: number; to: number }[] } | undefined)?.roots;
+  if (!Array.isArray(roots)) return 1;
+  return Math.max(
+    1,
+    roots.reduce((sum, root) => sum + Math.max(0, root.to - root.from), 0),
+  );
 }
 
 interface Waiter {
@@ -15,19 +31,22 @@ interface Waiter {
  * The GPUs of one node; each unit of prover work holds a device until it ends. A lease (one
  * activity, several segments) asks for a device per unit, so the node's queue of units waiting
  * for a device is ordered here: by Temporal priority key (the chain head first), then first come
- * first served. The worker polls Temporal only while a device is free and not yet promised to a
- * task on its way (`slotSupplier`), so a busy node leaves new leases to idle ones.
+ * first served. The worker polls Temporal only while a device is free that no task on the node
+ * still needs (`slotSupplier`, `claims`), so a busy node leaves new leases to idle ones.
  */
 export class GpuSlots implements DeviceSlots {
   private readonly free: number[];
   private readonly waiters: Waiter[] = [];
   /**
-   * Per task queue, slot permits handed to pollers whose task has not arrived yet: each will want a
-   * device. Counted per queue because a poll waits up to a minute for a task: a node serving
-   * several backends must not let idle polls of one queue keep the others from polling.
+   * Task queues with a poll open: one at a time per queue, since a task may be a lease that needs
+   * every free device, and what it needs is known only once it arrives. Per queue, because a poll
+   * waits up to a minute for a task: idle polls of one backend must not keep another's from polling.
    */
-  private readonly promised = new Map<string, number>();
+  private readonly polling = new Set<string>();
   private readonly pollers: { taskQueue: string; resolve(): void }[] = [];
+  /** Devices that tasks on the node will still ask for (a lease: its segments not yet on a device). */
+  private needed = 0;
+  private readonly claimOfTask = new AsyncLocalStorage<DeviceClaim>();
 
   constructor(readonly count: number) {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`a GPU worker needs at least one GPU, got ${count}`);
@@ -47,6 +66,12 @@ export class GpuSlots implements DeviceSlots {
   /** Runs `run` on a free device; `waiting` is called every second while none is free. */
   async withDevice<T>(run: (device: number) => Promise<T>, options: DeviceOptions = {}): Promise<T> {
     const device = await this.acquire(options);
+    // The device this task said it needs is no longer needed: it holds it.
+    const claim = this.claimOfTask.getStore();
+    if (claim && claim.devices > 0) {
+      claim.devices -= 1;
+      this.needed -= 1;
+    }
     try {
       return await run(device);
     } finally {
@@ -56,46 +81,67 @@ export class GpuSlots implements DeviceSlots {
 
   /**
    * Temporal's activity slots for this node: a permit (and so a poll) only while a device is free
-   * that no earlier permit of the same task queue has promised. A permit turns into a device
-   * request when its task arrives (`markSlotUsed`); a poll that ends without a task gives its
-   * promise back. (Tasks of several queues arriving at once wait here for a device, in priority order.)
+   * that no task on the node still needs, one poll open per task queue. The permit is spent when
+   * its task arrives (`markSlotUsed`); the task then claims the devices it needs (`claims`), and
+   * the next poll opens only if some are left. A poll that ends without a task gives its turn back.
    */
   slotSupplier(): CustomSlotSupplier<ActivitySlotInfo> {
     return {
       type: 'custom',
       reserveSlot: (context, abortSignal) => this.reservePermit(context.taskQueue, abortSignal),
-      tryReserveSlot: (context) => (this.canPromise(context.taskQueue) ? this.promise(context.taskQueue) : null),
-      markSlotUsed: (context) => this.unpromise(context.permit),
+      tryReserveSlot: (context) => (this.canPoll(context.taskQueue) ? this.permit(context.taskQueue) : null),
+      markSlotUsed: (context) => {
+        // The task claims its devices as it starts (`claims`), which wakes the next poll.
+        this.polling.delete((context.permit as DevicePermit).taskQueue);
+      },
       releaseSlot: (context: SlotReleaseContext<ActivitySlotInfo>) => {
-        if (context.slotInfo !== undefined) return;
-        this.unpromise(context.permit);
+        if (context.slotInfo === undefined) this.polling.delete((context.permit as DevicePermit).taskQueue);
         this.wakePollers();
       },
     };
   }
 
-  private canPromise(taskQueue: string): boolean {
-    return this.waiters.length === 0 && this.free.length > (this.promised.get(taskQueue) ?? 0);
+  /**
+   * An activity interceptor that makes each task claim the devices it will need before it reads
+   * its inputs (a lease: one per segment; any other GPU task: one), and gives back what it did not
+   * take when it ends, however it ends.
+   */
+  claims(): ActivityInterceptorsFactory {
+    return () => ({
+      inbound: {
+        execute: async (input, next) => {
+          const claim: DeviceClaim = { devices: devicesNeeded(input.args[0]) };
+          this.needed += claim.devices;
+          this.wakePollers();
+          try {
+            return await this.claimOfTask.run(claim, () => next(input));
+          } finally {
+            this.needed -= claim.devices;
+            claim.devices = 0;
+            this.wakePollers();
+          }
+        },
+      },
+    });
   }
 
-  private promise(taskQueue: string): DevicePermit {
-    this.promised.set(taskQueue, (this.promised.get(taskQueue) ?? 0) + 1);
+  private canPoll(taskQueue: string): boolean {
+    return this.waiters.length === 0 && !this.polling.has(taskQueue) && this.free.length > this.needed;
+  }
+
+  private permit(taskQueue: string): DevicePermit {
+    this.polling.add(taskQueue);
     return { taskQueue };
   }
 
-  private unpromise(permit: SlotPermit): void {
-    const { taskQueue } = permit as DevicePermit;
-    this.promised.set(taskQueue, Math.max(0, (this.promised.get(taskQueue) ?? 0) - 1));
-  }
-
   private reservePermit(taskQueue: string, abortSignal: AbortSignal): Promise<SlotPermit> {
-    if (this.canPromise(taskQueue)) return Promise.resolve(this.promise(taskQueue));
+    if (this.canPoll(taskQueue)) return Promise.resolve(this.permit(taskQueue));
     return new Promise<SlotPermit>((resolve, reject) => {
       const poller = {
         taskQueue,
         resolve: () => {
           abortSignal.removeEventListener('abort', onAbort);
-          resolve(this.promise(taskQueue));
+          resolve(this.permit(taskQueue));
         },
       };
       const onAbort = (): void => {
@@ -112,7 +158,7 @@ export class GpuSlots implements DeviceSlots {
 
   private wakePollers(): void {
     for (const poller of [...this.pollers]) {
-      if (!this.canPromise(poller.taskQueue)) continue;
+      if (!this.canPoll(poller.taskQueue)) continue;
       this.pollers.splice(this.pollers.indexOf(poller), 1);
       poller.resolve();
     }

@@ -79,8 +79,9 @@ export class GpuWorkerPool {
             taskQueue: gpuTaskQueue(options.gpuClass, prover),
             identity,
             activities,
-            interceptors: { activity: [metrics.interceptor()] },
-            // A slot (and a poll) only while a GPU is free and not promised to a task on its way: a
+            // Each task claims the GPUs it will need as it starts, so the node polls only for what is left.
+            interceptors: { activity: [slots.claims(), metrics.interceptor()] },
+            // A slot (and a poll) only while a GPU is free that no task on the node still needs: a
             // lease holds one slot but a device per running segment, so slots are counted in GPUs.
             tuner: {
               activityTaskSlotSupplier: slots.slotSupplier(),
