@@ -3,7 +3,7 @@ import { buildAggregationTree, findNode, type TreeNode } from '../domain/aggrega
 import type { AggregationTiming, WorkReceipt } from '../domain/block';
 import { firstFulfilled } from '../domain/promises';
 import { BadInputError, ProverFailedError, type ProverContext } from '../provers/backend';
-import { sleep } from '../provers/runtime';
+import { progressIntervalFor, sleep } from '../provers/runtime';
 import { ArtifactCorruptError, ArtifactNotFoundError, type ArtifactStore } from '../storage/artifact-store';
 import { aggregationPriority, HEDGE_ATTEMPT_OFFSET, hedgeDueAt, proverRetryDelayMs } from '../workflows/policy';
 import type { DeviceSlots } from './gpu';
@@ -76,8 +76,8 @@ interface Outcome {
 }
 
 export class LeaseRun {
-  private readonly tree: TreeNode;
   private readonly roots: TreeNode[];
+  private readonly progressIntervalMs: number;
   private readonly segmentsInLease: number;
   private readonly doneSegments = new Map<number, LeaseSegmentReceipt>();
   private readonly doneAggregations = new Map<string, AggregationTiming>();
@@ -99,14 +99,15 @@ export class LeaseRun {
     private readonly input: ProveLeaseInput,
     private readonly env: LeaseEnvironment,
   ) {
-    this.tree = buildAggregationTree(input.segmentCount, input.fanIn);
+    const tree = buildAggregationTree(input.segmentCount, input.fanIn);
     this.roots = input.roots.map(({ from, to }) => {
-      const node = findNode(this.tree, from, to);
+      const node = findNode(tree, from, to);
       if (!node) throw new BadInputError(`lease root [${from}, ${to}) is not a node of the block's aggregation tree`);
       return node;
     });
     this.segmentsInLease = this.roots.reduce((sum, root) => sum + (root.to - root.from), 0);
     this.priorAttempts = (input.priorAttempts ?? 0) + env.attempt - 1;
+    this.progressIntervalMs = progressIntervalFor(env.heartbeatTimeoutMs);
     // Every unit's attempt listens to the lease's cancellation: one listener each, by design. The
     // lease aborts it too when one unit fails for good, so no other unit keeps a GPU for nothing.
     this.stopAll = linkedAbort(env.signal);
@@ -116,7 +117,7 @@ export class LeaseRun {
   }
 
   async run(): Promise<LeaseResult> {
-    const watchdog = setInterval(() => this.watch(), this.progressIntervalMs());
+    const watchdog = setInterval(() => this.watch(), this.progressIntervalMs);
     const proving = this.roots.map((root) => this.prove(root));
     try {
       const outcomes = await Promise.all(proving);
@@ -171,14 +172,9 @@ export class LeaseRun {
   /** Heartbeats at most twice per progress interval, except when work finished (`force`): each one serializes the checkpoint. */
   private beat(force = false): void {
     const now = Date.now();
-    if (!force && now - this.lastBeatAt < this.progressIntervalMs() / 2) return;
+    if (!force && now - this.lastBeatAt < this.progressIntervalMs / 2) return;
     this.lastBeatAt = now;
     this.env.beat(this.checkpoint());
-  }
-
-  private progressIntervalMs(): number {
-    const timeout = this.env.heartbeatTimeoutMs;
-    return timeout > 0 ? Math.max(100, Math.min(1_000, timeout / 4)) : 1_000;
   }
 
   /**
@@ -362,7 +358,8 @@ export class LeaseRun {
         const receipt = await this.onDevice(priorityKey, this.priorAttempts + attemptOffset + tries + 1, signal, work, onStart);
         return { receipt, proverRetries };
       } catch (error) {
-        if (signal.aborted && !(signal.reason instanceof SilentUnitError)) throw signal.reason ?? error;
+        // Stopped from outside the unit (the lease, a won hedge race): never retried here.
+        if (signal.aborted) throw signal.reason ?? error;
         if (error instanceof SilentUnitError) {
           this.env.log(`${task} stopped responding: run again`);
           continue;
@@ -396,7 +393,7 @@ export class LeaseRun {
             unit.lastProgress = Date.now();
             this.beat();
           },
-          progressIntervalMs: this.progressIntervalMs(),
+          progressIntervalMs: this.progressIntervalMs,
           device,
           attempt,
           log: (message) => this.env.log(message),

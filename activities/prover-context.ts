@@ -4,6 +4,7 @@ import type { ProverName } from '../domain/block';
 import { FailureTypes } from '../domain/failures';
 import { BadInputError, ProverFailedError, type ProverBackend, type ProverContext } from '../provers/backend';
 import type { ProverRegistry } from '../provers/registry';
+import { progressIntervalFor } from '../provers/runtime';
 
 /** The backend a task names; a worker that does not serve it refuses the task for good. */
 export function backendFor(provers: ProverRegistry, name: ProverName): ProverBackend {
@@ -32,7 +33,7 @@ export async function runProverWork<T>(
     // The SDK throttles heartbeats to a fraction of the timeout, so calling often is cheap.
     // Local activities (plan, verify) have no heartbeat: their liveness is the workflow task's.
     progress: activity.info.isLocal ? () => undefined : () => activity.heartbeat(heartbeatDetails?.()),
-    progressIntervalMs: heartbeatTimeoutMs > 0 ? Math.max(100, Math.min(1_000, heartbeatTimeoutMs / 4)) : 1_000,
+    progressIntervalMs: progressIntervalFor(heartbeatTimeoutMs),
     device,
     attempt: priorAttempts + activity.info.attempt,
     log: (message) => activity.log.info(message),

@@ -13,6 +13,14 @@ export function keepAlive(context: ProverContext): () => void {
   return () => clearInterval(alive);
 }
 
+/**
+ * How often work with a heartbeat timeout reports progress: often enough that a few reports fit
+ * in the timeout, seldom enough to cost nothing (the SDK throttles the heartbeats themselves).
+ */
+export function progressIntervalFor(heartbeatTimeoutMs: number): number {
+  return heartbeatTimeoutMs > 0 ? Math.max(100, Math.min(1_000, heartbeatTimeoutMs / 4)) : 1_000;
+}
+
 /** A context for prover work outside any activity (key preparation, the bench's ideal run, contract tests). */
 export function standaloneProverContext(
   options: Partial<Pick<ProverContext, 'progressIntervalMs' | 'device' | 'log'>> = {},
