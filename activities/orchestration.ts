@@ -41,7 +41,12 @@ async function confirmProof(
     if (error instanceof WorkflowNotFoundError) return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} does not exist`;
     throw error; // Temporal unreachable: retried
   }
-  if (progress.proofRef === proof.proofRef) return undefined;
+  // Every proof the publication lists must be one this run verified (its quorum's, a carried one re-verified).
+  const verified = new Set([progress.proofRef, ...(progress.verifiedRefs ?? [])]);
+  const unverified = (proof.proofs ?? []).find((counted) => !verified.has(counted.proofRef));
+  if (progress.proofRef === proof.proofRef && unverified === undefined) return undefined;
+  if (progress.proofRef === proof.proofRef && unverified)
+    return `block ${chainId}#${proof.number}: its workflow ${source.workflowId} did not verify the ${unverified.prover}@${unverified.gpuClass} proof ${unverified.proofRef} it was reported with: the report was forged or stale`;
   // A run that says it proved but names no proof is answered by a worker of an earlier build
   // (a rolling deploy): not a refusal, the activity is retried until a current worker answers.
   if (progress.proofRef === undefined && (progress.status === 'proved' || progress.status === 'finalized'))

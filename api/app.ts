@@ -166,6 +166,7 @@ export function createApp(options: ApiOptions): express.Express {
     const { chainId } = parse(ChainParamsSchema, req.params, 'path');
     const body = parse(ChainConfigBodySchema, req.body, 'chain configuration');
     requireServed(body.defaults?.prover, 'defaults.prover', 'chain configuration');
+    body.proofs?.provers.forEach((spec, index) => requireServed(spec.prover, `proofs.provers.${index}.prover`, 'chain configuration'));
     res.json(await chains.configure(chainId, body));
   });
 

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { BlockProofResult } from '../domain/block';
+import { proverKey, type BlockProofResult, type ProverProgress, type ProverStatus } from '../domain/block';
 import { workflowUiUrl, type TemporalSettings } from '../config/temporal';
 import {
   applyChainConfig,
@@ -47,7 +47,7 @@ import {
 } from '../workflows/definitions';
 import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-limiter';
 import type { Logger } from '../observability/logger';
-import { BlockWorkViewSchema, type BlockView, type BlockWorkView, type ChainView } from './schemas';
+import { BlockWorkViewSchema, type BlockProversView, type BlockView, type BlockWorkView, type ChainView } from './schemas';
 
 /** A task queue as Temporal reports it: its backlog and the workers polling it. */
 export interface TaskQueueStat {
@@ -439,6 +439,9 @@ export class ChainService {
           workflowId,
           uiUrl: this.uiUrl(workflowId),
           proof: { ref: result.proofRef, verified: result.verified },
+          ...(result.provers && result.quorum !== undefined && result.provers.length > 1
+            ? { proofs: { quorum: result.quorum, keepProving: false, provers: result.provers } }
+            : {}),
           gpuClass: result.gpuClass,
           prover: result.prover,
           timings: { provingMs: result.timings.criticalPathMs, overheadMs: result.timings.overheadMs, gpuMs: result.timings.gpuMs },
@@ -471,11 +474,14 @@ export class ChainService {
     };
     if (entry.status === 'queued') view.segments = { total: entry.segments, done: 0, running: 0, failed: 0 };
     if (entry.segmentProgress) view.segments = entry.segmentProgress;
-    if (entry.status === 'proving') {
+    if (entry.policy) view.proofs = proversOf(entry);
+    // A multi-proof block's workflow knows each prover's state, late proofs (keepProving) included, also after its quorum.
+    if (entry.status === 'proving' || (entry.policy && entry.status !== 'queued')) {
       try {
         const progress = await this.options.client.workflow.getHandle(entry.workflowId).query(blockProgressQuery);
-        view.segments = progress.segments;
-        if (progress.status === 'aggregating') view.status = 'aggregating';
+        if (entry.status === 'proving') view.segments = progress.segments;
+        if (entry.status === 'proving' && progress.status === 'aggregating') view.status = 'aggregating';
+        if (view.proofs && progress.provers) view.proofs.provers = progress.provers;
       } catch {
         // just started: no progress to show yet
       }
@@ -630,4 +636,32 @@ async function translate<T>(call: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/** Each prover of a multi-proof block as the chain's book knows it (its workflow, when it answers, knows more). */
+function proversOf(entry: BlockEntry): BlockProversView {
+  const policy = entry.policy as NonNullable<BlockEntry['policy']>;
+  const provers = policy.provers.map((run): ProverProgress => {
+    const key = proverKey(run);
+    const proof = entry.proofs?.find((counted) => proverKey(counted) === key);
+    const status: ProverStatus = proof
+      ? 'verified'
+      : entry.status === 'proving'
+        ? 'proving'
+        : entry.status === 'cancelled'
+          ? 'cancelled'
+          : 'failed';
+    return {
+      key,
+      prover: run.prover,
+      gpuClass: run.gpuClass,
+      status: entry.status === 'queued' ? 'proving' : status,
+      counted: proof !== undefined && (entry.status === 'proved' || entry.status === 'finalized'),
+      late: false,
+      carried: false,
+      segments: { total: run.segments, done: proof ? run.segments : 0, running: 0, failed: 0 },
+      ...(proof ? { proofRef: proof.proofRef, provingMs: proof.provingMs, gpuMs: proof.gpuMs } : {}),
+    };
+  });
+  return { quorum: policy.quorum, keepProving: policy.keepProving, provers };
 }

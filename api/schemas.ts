@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema, SegmentProgressSchema } from '../domain/block';
+import { BLOCK_STATUSES, BlockNumberSchema, ChainIdSchema, ProverProgressSchema, SegmentProgressSchema } from '../domain/block';
 import { BlockSubmissionSchema, ChainConfigBodySchema, ChainSnapshotSchema, HaltBodySchema, ReorgBodySchema } from '../domain/chain';
 
 /**
@@ -68,6 +68,15 @@ export const RecentBlocksQuerySchema = z.object({
     .default(100),
 });
 
+/** A block of a multi-proof chain: its quorum, and each prover's status, proof and timings. */
+export const BlockProversViewSchema = z.object({
+  /** Verified proofs that make the block proved. */
+  quorum: z.number().int(),
+  keepProving: z.boolean(),
+  provers: z.array(ProverProgressSchema),
+});
+export type BlockProversView = z.infer<typeof BlockProversViewSchema>;
+
 export const BlockViewSchema = z.object({
   chainId: z.string(),
   number: z.number().int(),
@@ -93,6 +102,8 @@ export const BlockViewSchema = z.object({
     .optional(),
   deadline: z.object({ at: z.string(), met: z.boolean().optional() }).optional(),
   proof: z.object({ ref: z.string(), verified: z.boolean() }).optional(),
+  /** Blocks of a chain with a proof policy: each prover and the quorum (docs/DESIGN.md, "Multi-proof"). */
+  proofs: BlockProversViewSchema.optional(),
   error: z.string().optional(),
   work: BlockWorkViewSchema.optional(),
 });

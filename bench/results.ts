@@ -54,4 +54,27 @@ export interface BenchResults {
     /** One block's critical path: a segment, the aggregation levels and verification (ms). */
     criticalPathMs: number;
   };
+  /**
+   * Multi-proof: the same stream of blocks on chains of one policy each, over simulated provers of
+   * spread speeds on their own GPU nodes (absent from runs before multi-proof).
+   */
+  quorum?: {
+    /** The run that measured this section (a partial run's section joins the newest full run's report). */
+    measuredBy: { command: string; startedAt: string };
+    /** Each prover's GPU class and segment time. */
+    provers: { gpuClass: string; segmentMs: number }[];
+    blocks: number;
+    segments: number;
+    intervalMs: number;
+    rows: {
+      /** `k-of-n`. */
+      policy: string;
+      /** Submission → finalized. */
+      latency: Summary;
+      /** The quorum-completing proof's critical path (P50). */
+      decidingPathMs: number;
+      /** GPU time per block, every prover counted (those stopped at the quorum too), P50. */
+      gpuMs: number;
+    }[];
+  };
 }

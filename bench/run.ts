@@ -68,7 +68,20 @@ const PROFILES: Record<Profile['name'], Profile> = {
   },
 };
 
-const SECTIONS = ['overhead', 'scaling', 'head'];
+const SECTIONS = ['overhead', 'scaling', 'head', 'quorum'];
+
+/** Multi-proof's provers: simulated backends of spread speeds, each on a GPU node of its own class. */
+const QUORUM_PROVERS = [
+  { gpuClass: 'zkvm-a', segmentMs: 600 },
+  { gpuClass: 'zkvm-b', segmentMs: 1_000 },
+  { gpuClass: 'zkvm-c', segmentMs: 1_600 },
+];
+/** The policies measured: one prover alone (today's chains), then quorums over all three. */
+const QUORUM_POLICIES = [
+  { policy: '1-of-1', gpuClasses: ['zkvm-a'], quorum: 1 },
+  { policy: '2-of-3', gpuClasses: ['zkvm-a', 'zkvm-b', 'zkvm-c'], quorum: 2 },
+  { policy: '3-of-3', gpuClasses: ['zkvm-a', 'zkvm-b', 'zkvm-c'], quorum: 3 },
+];
 
 /**
  * Submits a new block. The bench never resubmits a block itself, but the client does after a
@@ -365,6 +378,66 @@ async function main(): Promise<void> {
       head.criticalPathMs = summarize(criticalPaths).p50;
       head.deadlineMet = met;
     }
+
+    // ---- multi-proof: head-of-chain latency at 1-of-1, 2-of-3 and 3-of-3 -----------------------
+    if (sections.has('quorum')) {
+      await stack.stopGpuWorkers();
+      const blocks = Math.max(6, Math.round(profile.headBlocks / 2));
+      const segments = 4;
+      const intervalMs = 1_000;
+      for (const { gpuClass, segmentMs } of QUORUM_PROVERS) {
+        // Each prover's speed is its node's: blocks carry no simulate settings here.
+        await stack.addGpuWorker(gpuClass, 8, `bench-${gpuClass}`, ['--provers', 'simulated'], {
+          PROOFLANE_SIMULATION: JSON.stringify({ segmentMs, aggregateMs: AGGREGATE_MS, verifyMs: 0 }),
+        });
+      }
+      const quorum: NonNullable<BenchResults['quorum']> = {
+        measuredBy: { command: results.command, startedAt: results.startedAt },
+        provers: QUORUM_PROVERS,
+        blocks,
+        segments,
+        intervalMs,
+        rows: [],
+      };
+      for (const { policy, gpuClasses, quorum: k } of QUORUM_POLICIES) {
+        const chainId = `bench-quorum-${policy}-${randomUUID().slice(0, 6)}`;
+        log(`multi-proof ${policy}: ${blocks} blocks of ${segments} segments, one every ${intervalMs} ms`);
+        await api.configureChain(chainId, {
+          mode: 'pipelined',
+          maxInFlight: 8,
+          startNumber: 0,
+          defaults: { leaseSegments: 8, segments },
+          proofs: { provers: gpuClasses.map((gpuClass) => ({ prover: 'simulated' as const, gpuClass })), quorum: k },
+        });
+        const latencies: number[] = [];
+        const decidingPaths: number[] = [];
+        const gpu: number[] = [];
+        const pending: Promise<void>[] = [];
+        for (let n = 0; n < blocks; n += 1) {
+          const submitted = Date.now();
+          const workflowId = await submit(api, chainId, { number: n, hash: hashOf(n), timestamp: Math.floor(submitted / 1000) });
+          pending.push(
+            blockResult(client, workflowId).then(async (result) => {
+              // Finalization as the chain recorded it: the workflow itself ends later, once the provers it stopped let go.
+              const finalizedAt = (await api.block(chainId, n)).timings?.finalizedAt;
+              if (!finalizedAt) throw new Error(`${chainId} block ${n} has no finalization time`);
+              latencies.push(Date.parse(finalizedAt) - submitted);
+              decidingPaths.push(result.timings.criticalPathMs);
+              gpu.push(result.timings.gpuMs);
+            }),
+          );
+          await new Promise((resolve) => setTimeout(resolve, intervalMs));
+        }
+        await Promise.all(pending);
+        quorum.rows.push({
+          policy,
+          latency: summarize(latencies),
+          decidingPathMs: summarize(decidingPaths).p50,
+          gpuMs: summarize(gpu).p50,
+        });
+      }
+      results.quorum = quorum;
+    }
   } finally {
     await push0?.stop();
     await floor?.stop();
@@ -380,6 +453,17 @@ async function main(): Promise<void> {
   );
   writeFileSync(file, JSON.stringify(results, null, 2));
   if (partial) {
+    // A partial run that measured multi-proof adds its section to the report of the newest full run.
+    const full = temporalServer === 'dev' && results.quorum ? newestFullRun(resultsDir, profile.name, 'dev') : undefined;
+    if (full) {
+      writeReport(
+        { ...full, quorum: results.quorum },
+        path.join(__dirname, '..', 'docs'),
+        newestFullRun(resultsDir, profile.name, 'postgres'),
+      );
+      log(`results: ${path.relative(process.cwd(), file)}; its multi-proof section joins docs/BENCHMARKS.md`);
+      return;
+    }
     log(`results: ${path.relative(process.cwd(), file)} (partial run: docs/BENCHMARKS.md left as it is)`);
     return;
   }

@@ -44,6 +44,21 @@ export function commaList<T extends z.ZodType>(item: T): z.ZodType<z.output<T>[]
     .pipe(items);
 }
 
+/** A JSON object from an environment variable's text, checked by `schema`. */
+export function envJson<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 /** A whole number from an environment variable's text. */
 export function envInt(min: number, max: number = Number.MAX_SAFE_INTEGER) {
   return z.coerce.number().int().min(min).max(max);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChainIdSchema, GpuClassSchema, MAX_SEGMENTS, ProverInputSchema, ProverNameSchema } from '../domain/block';
 import { ChainModeSchema, MAX_AHEAD_LIMIT, MAX_EVERY } from '../domain/chain';
-import { commaList, envInt, type EnvShape } from './env';
+import { commaList, envInt, envJson, type EnvShape } from './env';
 import { ProverEnvShape, requireCommandExecutable } from './provers';
 import { StorageEnvSchema } from './storage';
 import { TemporalEnvSchema } from './temporal';
@@ -167,17 +167,7 @@ export const FeederConfigSchema = z
       .describe('segments of a block: one per this much gas used, within the two bounds below (docs/FEEDING.md)'),
     PROOFLANE_FEED_MIN_SEGMENTS: envInt(1, MAX_SEGMENTS).default(1).describe('fewest segments of a block (an empty one has this many)'),
     PROOFLANE_FEED_MAX_SEGMENTS: envInt(1, MAX_SEGMENTS).default(64).describe('most segments of a block'),
-    PROOFLANE_FEED_INPUT: z
-      .string()
-      .transform((text, context) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          context.addIssue({ code: 'custom', message: 'must be a JSON object' });
-          return z.NEVER;
-        }
-      })
-      .pipe(ProverInputSchema)
+    PROOFLANE_FEED_INPUT: envJson(ProverInputSchema)
       .optional()
       .describe('JSON object merged into every block\'s prover input beside `block` (e.g. {"simulate":{"segmentMs":500}})'),
     PROOFLANE_REGISTRY_URL: z

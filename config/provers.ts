@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ProverNameSchema, type ProverName } from '../domain/block';
-import { commaList, envInt, loadConfig } from './env';
+import { SimulationSchema, type Simulation } from '../provers/simulated';
+import { commaList, envInt, envJson, loadConfig } from './env';
 
 /**
  * Which prover backends a process serves and how they run. A process registers exactly the
@@ -42,6 +43,11 @@ export const ProverEnvShape = {
     .describe(
       "where the verifier (orchestration worker) reads verification keys, never writes them: a read-only place GPU workers cannot write, filled by npm run provers:setup -- --verifier-keys <dir> (unset: the provers' caches, for one machine)",
     ),
+  PROOFLANE_SIMULATION: envJson(SimulationSchema.partial())
+    .optional()
+    .describe(
+      'the simulated backend\'s own settings on this process (JSON, the fields of input.simulate, which a block may still override), e.g. {"segmentMs":1500} for a slower prover class or {"forgeProofs":true} for an unsound one',
+    ),
   PROOFLANE_GROTH16_CACHE: z
     .string()
     .optional()
@@ -80,6 +86,8 @@ export interface ProverSettings {
   groth16Cache: string;
   /** Verification keys, read only; undefined: the verifier uses the provers' caches. */
   verifierKeys?: string;
+  /** The simulated backend's settings on this process (over DEFAULT_SIMULATION). */
+  simulation?: Partial<Simulation>;
 }
 
 export function proverSettings(env: NodeJS.ProcessEnv = process.env): ProverSettings {
@@ -101,5 +109,6 @@ export function proverSettings(env: NodeJS.ProcessEnv = process.env): ProverSett
     o1jsCache: path.resolve(variables.PROOFLANE_O1JS_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'o1js')),
     ...(variables.PROOFLANE_VERIFIER_KEYS ? { verifierKeys: path.resolve(variables.PROOFLANE_VERIFIER_KEYS) } : {}),
     groth16Cache: path.resolve(variables.PROOFLANE_GROTH16_CACHE ?? path.join(homedir(), '.cache', 'prooflane', 'groth16')),
+    ...(variables.PROOFLANE_SIMULATION ? { simulation: variables.PROOFLANE_SIMULATION } : {}),
   };
 }

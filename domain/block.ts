@@ -140,6 +140,68 @@ export const ProofOptionsSchema = z.object({
 });
 export type ProofOptions = z.infer<typeof ProofOptionsSchema>;
 
+/** The most provers one block may be proved by (a chain's proof policy, docs/DESIGN.md "Multi-proof"). */
+export const MAX_PROVERS = 5;
+
+/**
+ * One independent prover of a block: a backend on its own GPU class's task queues, splitting the
+ * block its own way. Two provers of one block differ in backend or GPU class (`proverKey`).
+ */
+export const ProverRunSchema = z.object({
+  prover: ProverNameSchema,
+  gpuClass: GpuClassSchema,
+  segments: SegmentCountSchema,
+});
+export type ProverRun = z.infer<typeof ProverRunSchema>;
+
+/** How a prover is named in views, failures and publications: `backend@gpuClass` (e.g. `groth16@h100`). */
+export function proverKey(run: Pick<ProverRun, 'prover' | 'gpuClass'>): string {
+  return `${run.prover}@${run.gpuClass}`;
+}
+
+/** A block proof that the orchestration worker verified: one that counts towards its block's quorum. */
+export const CountedProofSchema = z.object({
+  prover: ProverNameSchema,
+  gpuClass: GpuClassSchema,
+  proofRef: ArtifactRefSchema,
+  verified: z.literal(true),
+  /** Prover time on the proof's slowest path through its aggregation tree, plus verification. */
+  provingMs: z.number().min(0),
+  /** GPU time the proof cost, every attempt counted. */
+  gpuMs: z.number().min(0),
+});
+export type CountedProof = z.infer<typeof CountedProofSchema>;
+
+/** Which provers prove a block and how many verified proofs make it `proved` (absent on a job: its one prover, quorum 1). */
+export const BlockProofsSchema = z
+  .object({
+    provers: z.array(ProverRunSchema).min(1).max(MAX_PROVERS),
+    quorum: z.number().int().min(1).max(MAX_PROVERS),
+    /** Provers still running at the quorum go on and their proofs are recorded (never counted, never waited for). */
+    keepProving: z.boolean().default(false),
+    /**
+     * Proofs an earlier attempt of this block verified (a retry): each is verified again by this
+     * run and, if it holds, counts without proving; only the other provers prove.
+     */
+    carried: z.array(CountedProofSchema).max(MAX_PROVERS).default([]),
+  })
+  .superRefine((proofs, context) => {
+    if (proofs.quorum > proofs.provers.length)
+      context.addIssue({
+        code: 'custom',
+        path: ['quorum'],
+        message: `quorum ${proofs.quorum} is more than the ${proofs.provers.length} provers`,
+      });
+    const keys = proofs.provers.map(proverKey);
+    if (new Set(keys).size !== keys.length)
+      context.addIssue({
+        code: 'custom',
+        path: ['provers'],
+        message: `each prover (backend@gpuClass) may be listed once: ${keys.join(', ')}`,
+      });
+  });
+export type BlockProofs = z.infer<typeof BlockProofsSchema>;
+
 /** Input of the block proof workflow. */
 export const BlockJobSchema = BlockRefSchema.extend({
   segments: SegmentCountSchema,
@@ -150,6 +212,8 @@ export const BlockJobSchema = BlockRefSchema.extend({
   options: ProofOptionsSchema.default(ProofOptionsSchema.parse({})),
   /** Epoch ms by which the proof should exist (timestamp + slot); drives the DeadlineMissed search attribute. */
   deadlineAt: z.number().int().min(0).optional(),
+  /** Several independent provers and a quorum (a chain's proof policy); absent: `prover` on `gpuClass` alone, as before. */
+  proofs: BlockProofsSchema.optional(),
 });
 export type BlockJob = z.infer<typeof BlockJobSchema>;
 export type BlockJobInput = z.input<typeof BlockJobSchema>;
@@ -167,12 +231,46 @@ export const SegmentProgressSchema = z.object({
 });
 export type SegmentProgress = z.infer<typeof SegmentProgressSchema>;
 
+/** Where one prover of a block is (`status`), and what it produced. */
+export const PROVER_STATUSES = ['proving', 'aggregating', 'verified', 'failed', 'cancelled'] as const;
+export const ProverStatusSchema = z.enum(PROVER_STATUSES);
+export type ProverStatus = z.infer<typeof ProverStatusSchema>;
+
+export const ProverProgressSchema = z.object({
+  /** `backend@gpuClass`. */
+  key: z.string(),
+  prover: ProverNameSchema,
+  gpuClass: z.string(),
+  status: ProverStatusSchema,
+  /** Its proof is one of the `quorum` that made the block proved. */
+  counted: z.boolean(),
+  /** Verified after the quorum was reached (kept proving with `keepProving`): recorded, never counted. */
+  late: z.boolean(),
+  /** Its proof was verified by an earlier attempt of the block, verified again and carried over, not proved again. */
+  carried: z.boolean(),
+  segments: SegmentProgressSchema,
+  proofRef: z.string().optional(),
+  provingMs: z.number().optional(),
+  gpuMs: z.number().optional(),
+  /** Epoch ms: when this prover started, and when it ended (verified, failed or cancelled). */
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  error: z.string().optional(),
+});
+export type ProverProgress = z.infer<typeof ProverProgressSchema>;
+
 export interface BlockProgress {
   status: BlockStatus;
   segments: SegmentProgress;
   aggregation: { total: number; done: number };
   /** The block proof this workflow produced and verified: what its chain may publish for it. */
   proofRef?: string;
+  /** Every proof this run verified (counted, late and carried ones): a publication's proofs must all be here. */
+  verifiedRefs?: string[];
+  /** Each prover of the block (absent from runs of builds before multi-proof). */
+  provers?: ProverProgress[];
+  /** How many verified proofs make the block proved. */
+  quorum?: number;
   error?: string;
 }
 
@@ -248,6 +346,11 @@ export interface BlockTimings {
 
 export interface BlockProofResult {
   block: BlockRef;
+  /** The proofs that made the block proved, the `quorum`-th last; `proofRef` and `timings` are of that last one's prover. */
+  proofs?: CountedProof[];
+  /** Each prover's end: counted, late (keepProving), failed with its reason, or cancelled at the quorum. */
+  provers?: ProverProgress[];
+  quorum?: number;
   prover: ProverName;
   gpuClass: GpuClass;
   proofRef: string;
@@ -269,6 +372,11 @@ export interface BlockSettlement {
   outcome: 'proved' | 'failed' | 'cancelled';
   segments: SegmentProgress;
   proofRef?: string;
+  /**
+   * Proved: the proofs that made the quorum. Failed: the proofs that did verify (a retry carries
+   * them and proves only the other provers). Absent from builds before multi-proof (then `proofRef` alone).
+   */
+  proofs?: CountedProof[];
   provingMs?: number;
   overheadMs?: number;
   gpuMs?: number;

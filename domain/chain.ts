@@ -6,6 +6,9 @@ import {
   GpuClassSchema,
   HeartbeatTimeoutSchema,
   LeaseSegmentsSchema,
+  MAX_PROVERS,
+  type BlockProofs,
+  type CountedProof,
   ProverInputSchema,
   ProverNameSchema,
   SegmentCountSchema,
@@ -39,6 +42,41 @@ export const BlockDefaultsSchema = z
   })
   .strict();
 
+/** One prover of a chain's proof policy; unset fields take the chain's (or the block's) defaults. */
+export const ProverSpecSchema = z
+  .object({
+    prover: ProverNameSchema,
+    /** The GPU class whose task queues this prover's work goes to (default: the chain's `defaults.gpuClass`). */
+    gpuClass: GpuClassSchema.optional(),
+    /** Segments this prover splits a block into (default: the block's `segments`, else the chain's). */
+    segments: SegmentCountSchema.optional(),
+  })
+  .strict();
+export type ProverSpec = z.infer<typeof ProverSpecSchema>;
+
+/**
+ * Multi-proof: every block is proved independently by each listed prover, and is `proved` once
+ * `quorum` of their proofs are verified (docs/DESIGN.md, "Multi-proof"). Absent: one prover, the
+ * block's or the chain's default, quorum 1.
+ */
+export const ProofPolicySchema = z
+  .object({
+    provers: z.array(ProverSpecSchema).min(1).max(MAX_PROVERS),
+    quorum: z.number().int().min(1).max(MAX_PROVERS),
+    /** Provers still running when the quorum is reached go on and their proofs are recorded (never counted); default: they are cancelled. */
+    keepProving: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((policy, context) => {
+    if (policy.quorum > policy.provers.length)
+      context.addIssue({
+        code: 'custom',
+        path: ['quorum'],
+        message: `quorum ${policy.quorum} is more than the ${policy.provers.length} provers listed`,
+      });
+  });
+export type ProofPolicy = z.infer<typeof ProofPolicySchema>;
+
 export const ChainConfigBodySchema = z
   .object({
     mode: ChainModeSchema,
@@ -62,6 +100,8 @@ export const ChainConfigBodySchema = z
      * blocks, like `startNumber`; a PUT without it keeps the chain's (default 1).
      */
     every: z.number().int().min(1).max(MAX_EVERY).optional(),
+    /** Which provers prove each block and at what quorum; a PUT without it keeps the chain's. */
+    proofs: ProofPolicySchema.optional(),
   })
   .strict();
 export type ChainConfigBody = z.input<typeof ChainConfigBodySchema>;
@@ -82,6 +122,8 @@ export const ChainConfigSchema = z.object({
   startNumber: BlockNumberSchema.optional(),
   /** Every how many blocks the chain proves one (default 1: every block; states from earlier builds lack it). */
   every: z.number().int().min(1).max(MAX_EVERY).default(1),
+  /** Multi-proof policy; absent: one prover per block. */
+  proofs: ProofPolicySchema.optional(),
 });
 export type ChainConfig = z.infer<typeof ChainConfigSchema>;
 
@@ -124,12 +166,38 @@ export function applyChainConfig(base: ChainConfig, body: z.infer<typeof ChainCo
     defaults: { ...base.defaults, ...body.defaults },
     startNumber: body.startNumber ?? base.startNumber,
     every: body.every ?? base.every,
+    ...((body.proofs ?? base.proofs) !== undefined ? { proofs: body.proofs ?? base.proofs } : {}),
   };
+}
+
+/**
+ * The provers of a block under a policy: each spec with the chain's GPU class and the block's
+ * segments filled in. Refuses a policy whose provers coincide once filled in (the same backend on
+ * the same GPU class is one prover).
+ */
+export function resolveProvers(policy: ProofPolicy, defaults: { gpuClass: string; segments: number }): BlockProofs['provers'] {
+  const runs = policy.provers.map((spec) => ({
+    prover: spec.prover,
+    gpuClass: spec.gpuClass ?? defaults.gpuClass,
+    segments: spec.segments ?? defaults.segments,
+  }));
+  const keys = runs.map((run) => `${run.prover}@${run.gpuClass}`);
+  const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
+  if (repeated !== undefined)
+    throw new Error(`the proof policy lists ${repeated} twice: each prover is a backend on a GPU class, listed once`);
+  return runs;
 }
 
 /** How many blocks may prove at once under a configuration. */
 export function provingLimit(config: ChainConfig): number {
   return config.mode === 'sequential' ? 1 : config.maxInFlight;
+}
+
+/** A block's provers (its chain's policy with defaults filled in), quorum and keepProving. */
+export interface BlockPolicy {
+  provers: BlockProofs['provers'];
+  quorum: number;
+  keepProving: boolean;
 }
 
 /** A block as its chain's sequencer holds it. */
@@ -162,6 +230,17 @@ export interface BlockEntry {
   /** GPU time the proof cost, every attempt counted (see BlockTimings.gpuMs). */
   gpuMs?: number;
   segmentProgress?: SegmentProgress;
+  /**
+   * The chain's proof policy when the block was accepted (absent: `prover` on `gpuClass` alone,
+   * quorum 1). Carried state keeps each policy once (`ChainState.policies`) and names it here by id.
+   */
+  policy?: BlockPolicy;
+  policyId?: string;
+  /**
+   * Proved: the verified proofs that made the quorum, published with the block. Failed: those
+   * that did verify, which a retry verifies again and carries instead of proving them again.
+   */
+  proofs?: CountedProof[];
   error?: string;
 }
 
@@ -174,6 +253,10 @@ export interface ChainState {
   /** The next number to finalize; null until the chain knows where it starts. */
   nextNumber: number | null;
   blocks: BlockEntry[];
+  /** The policies blocks held were accepted under, by id (BlockEntry.policyId): each kept once, not per block. */
+  policies?: Record<string, BlockPolicy>;
+  /** The next policy id. */
+  policySeq?: number;
   /** Per block number, how many proving attempts a reorg or retry has retired (so ids never repeat). */
   incarnations: Record<string, number>;
   /** Set when publication of the next block failed for good; cleared by a retry or reorg of that block. */
@@ -234,6 +317,7 @@ export const ChainSnapshotSchema = z.object({
   startNumber: z.number().int().optional(),
   /** The chain proves every `every`-th block from its start. */
   every: z.number().int(),
+  proofs: ProofPolicySchema.optional(),
   paused: z.boolean(),
   /** Finalization stopped at `number` until an operator retries it or reorgs from it; null while the chain moves. */
   halted: z.object({ number: z.number().int(), reason: z.string() }).nullable(),

@@ -10,6 +10,8 @@ export const FailureTypes = {
   ProverFailed: 'ProverFailed',
   /** The block proof was produced but does not verify. */
   VerificationFailed: 'VerificationFailed',
+  /** Fewer provers than a block's quorum can still produce a verified proof (multi-proof): the block fails, naming each prover's reason. */
+  QuorumNotReached: 'QuorumNotReached',
   /** A block workflow was started with a job that does not fit the schema. */
   InvalidBlockJob: 'InvalidBlockJob',
   /** A block workflow's own failure, wrapping the cause that failed the block. */
@@ -56,6 +58,7 @@ export const RETRY_OF: Record<FailureType, 'never' | 'limited'> = {
   BadInput: 'never',
   ProverFailed: 'limited',
   VerificationFailed: 'never',
+  QuorumNotReached: 'never',
   InvalidBlockJob: 'never',
   BlockFailed: 'never',
   PublicationConflict: 'never',

@@ -5,7 +5,7 @@ import type { ProverBackend } from './backend';
 import { CommandProver } from './command';
 import { Groth16Prover } from './groth16/backend';
 import { O1jsProver } from './o1js/backend';
-import { SimulatedProver } from './simulated';
+import { DEFAULT_SIMULATION, SimulatedProver } from './simulated';
 
 export type ProverRegistry = ReadonlyMap<ProverName, ProverBackend>;
 
@@ -13,9 +13,9 @@ export type ProverRegistry = ReadonlyMap<ProverName, ProverBackend>;
  * The backends a process serves, exactly those its configuration lists (`PROOFLANE_PROVERS`);
  * nothing is registered implicitly. Real provers start their processes on first use.
  */
-export function createProverRegistry(settings: Pick<ProverSettings, 'served' | 'command'>): ProverRegistry {
+export function createProverRegistry(settings: Pick<ProverSettings, 'served' | 'command' | 'simulation'>): ProverRegistry {
   const build: Record<ProverName, () => ProverBackend> = {
-    simulated: () => new SimulatedProver(),
+    simulated: () => new SimulatedProver({ ...DEFAULT_SIMULATION, ...settings.simulation }),
     command: () => {
       if (!settings.command) throw new Error('the command backend needs PROOFLANE_COMMAND_PROVER: the prover executable to run');
       return new CommandProver(settings.command);

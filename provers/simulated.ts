@@ -42,6 +42,11 @@ export const SimulationSchema = z
     crashingSegments: z.record(z.string().regex(/^\d+$/), z.number().int().min(0).max(1_000)),
     /** Hanging provers: segment index → how many of its first attempts stop responding. */
     hangingSegments: z.record(z.string().regex(/^\d+$/), z.number().int().min(0).max(1_000)),
+    /**
+     * An unsound prover: its proofs are well-formed and aggregate, but bind the wrong statement,
+     * so verification refuses them (multi-proof's forger: a zkVM with a soundness bug).
+     */
+    forgeProofs: z.boolean(),
   })
   .strict();
 export type Simulation = z.infer<typeof SimulationSchema>;
@@ -58,6 +63,7 @@ export const DEFAULT_SIMULATION: Simulation = {
   slowSegments: {},
   crashingSegments: {},
   hangingSegments: {},
+  forgeProofs: false,
 };
 
 interface SimulatedProof {
@@ -104,7 +110,7 @@ export class SimulatedProver implements ProverBackend {
       throw new ProverFailedError(`simulated prover crash in segment:${request.index} (attempt ${context.attempt})`);
     }
     await this.runAttempt(sim, `segment:${request.index}`, slowFirstTry ?? sim.segmentMs, request.block, context);
-    return encodeJsonProof(segmentProof(request.block, request.index, sim.seed));
+    return encodeJsonProof(segmentProof(request.block, request.index, sim.seed, sim.forgeProofs));
   }
 
   async aggregate(request: AggregateRequest, context: ProverContext): Promise<Uint8Array> {
@@ -162,8 +168,8 @@ async function hang(task: string, context: ProverContext): Promise<void> {
   await sleep(24 * 3_600_000, context.signal);
 }
 
-function segmentProof(block: BlockRef, index: number, seed: number): SimulatedProof {
-  const digest = sha256(`segment|${block.chainId}|${block.number}|${block.hash}|${index}|${seed}`);
+function segmentProof(block: BlockRef, index: number, seed: number, forged = false): SimulatedProof {
+  const digest = sha256(`${forged ? 'forged|' : ''}segment|${block.chainId}|${block.number}|${block.hash}|${index}|${seed}`);
   return { v: 1, kind: 'segment', chainId: block.chainId, number: block.number, hash: block.hash, from: index, to: index + 1, digest };
 }
 

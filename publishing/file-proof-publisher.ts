@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { BlockHashSchema, BlockNumberSchema, ChainIdSchema } from '../domain/block';
+import { BlockHashSchema, BlockNumberSchema, ChainIdSchema, CountedProofSchema } from '../domain/block';
 import {
   conflictWith,
   samePublication,
@@ -17,6 +17,7 @@ const PublishedRecordSchema = z.object({
   number: BlockNumberSchema,
   hash: BlockHashSchema,
   proofRef: z.string(),
+  proofs: z.array(CountedProofSchema).optional(),
   publishedAt: z.number(),
 });
 

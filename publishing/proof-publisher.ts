@@ -1,3 +1,5 @@
+import type { CountedProof } from '../domain/block';
+
 /**
  * Where finalized block proofs go: an L1 contract, a DA layer, a proof registry, a message bus.
  * The sequencer publishes strictly in block order and at most once per block: `publish` of a
@@ -16,7 +18,13 @@ export interface Publication {
   chainId: string;
   number: number;
   hash: string;
+  /** The block's proof: with several provers, the one that completed the quorum. */
   proofRef: string;
+  /**
+   * Every proof that counted towards the block's quorum (its prover, reference, verification,
+   * proving time and GPU time); absent from publications of builds before multi-proof.
+   */
+  proofs?: CountedProof[];
 }
 
 export interface PublishedRecord extends Publication {
@@ -42,7 +50,18 @@ export class ConflictingPublicationError extends Error {
 
 /** The same block with the same proof: what makes a publication safe to repeat. */
 export function samePublication(a: Publication, b: Publication): boolean {
-  return a.chainId === b.chainId && a.number === b.number && a.hash.toLowerCase() === b.hash.toLowerCase() && a.proofRef === b.proofRef;
+  const refs = (publication: Publication) =>
+    (publication.proofs ?? [])
+      .map((proof) => proof.proofRef)
+      .sort()
+      .join(',');
+  return (
+    a.chainId === b.chainId &&
+    a.number === b.number &&
+    a.hash.toLowerCase() === b.hash.toLowerCase() &&
+    a.proofRef === b.proofRef &&
+    refs(a) === refs(b)
+  );
 }
 
 export function conflictWith(existing: PublishedRecord): ConflictingPublicationError {

@@ -7,9 +7,11 @@ import {
   provingLimit,
   ReorgBodySchema,
   HaltBodySchema,
+  resolveProvers,
   type HaltBody,
   type BlockAdmission,
   type BlockEntry,
+  type BlockPolicy,
   type ChainConfig,
   type ChainConfigBody,
   type ChainCounters,
@@ -21,6 +23,7 @@ import {
   ZERO_COUNTERS,
 } from '../domain/chain';
 import { clip, FailureTypes, type RejectionType } from '../domain/failures';
+import { quorumProofs } from '../domain/quorum';
 import { blockWorkflowId } from '../domain/names';
 import type { ProofSource } from '../activities/types';
 import type { PublicationBatch } from '../publishing/proof-publisher';
@@ -49,10 +52,12 @@ export const FINALIZED_KEPT = 256;
 /**
  * The most the carried state (`toState`, as JSON) can weigh: at most MAX_AHEAD_LIMIT blocks ahead
  * plus FINALIZED_KEPT finalized ones, each with fixed-size fields (the input is a reference) and a
- * reason of at most MAX_REASON_CHARS. Measured at its largest in test/chain-book.test.ts; well
- * under Temporal's 2 MiB payload limit for continue-as-new.
+ * reason of at most MAX_REASON_CHARS, and under a multi-proof policy up to MAX_PROVERS - 1 verified
+ * proofs a failed block carries to its retry (each policy is carried once, not per block).
+ * Measured at its largest in test/chain-book.test.ts (about 0.9 MB with one prover per block,
+ * 1.3 MB with five); under Temporal's 2 MiB payload limit for continue-as-new.
  */
-export const STATE_BOUND_BYTES = 1024 * 1024;
+export const STATE_BOUND_BYTES = 1.5 * 1024 * 1024;
 /** At most this many consecutive proved blocks are published in one call. */
 export const PUBLICATION_BATCH = 64;
 const MAX_GAPS_LISTED = 100;
@@ -99,7 +104,13 @@ export class ChainBook {
     private readonly state: ChainState,
     options: ChainBookOptions,
   ) {
-    this.blocks = new Map(state.blocks.map((entry) => [entry.number, entry]));
+    // Held in memory with their policy; carried with its id only (`toState`).
+    this.blocks = new Map(
+      state.blocks.map((entry) => {
+        const policy = entry.policyId !== undefined ? state.policies?.[entry.policyId] : undefined;
+        return [entry.number, policy ? { ...entry, policy } : entry];
+      }),
+    );
     // A new chain, or one carried from a build before counters: they start at zero.
     state.counters = { ...ZERO_COUNTERS, ...state.counters };
     this.finalizedKept = options.finalizedKept ?? FINALIZED_KEPT;
@@ -139,7 +150,34 @@ export class ChainBook {
   /** Everything to carry through continue-as-new; only while no publication is pending. */
   toState(): ChainState {
     if (this.publishing) throw new Error('toState while a publication is pending: wait for it first');
-    return copyOf({ ...this.state, blocks: [...this.blocks.values()].sort((a, b) => a.number - b.number) });
+    const blocks = [...this.blocks.values()].sort((a, b) => a.number - b.number);
+    // Each policy once, named by its blocks: a policy per block would weigh MAX_PROVERS provers on every one.
+    const policies: Record<string, BlockPolicy> = {};
+    const carried = blocks.map(({ policy, ...entry }) => {
+      if (policy && entry.policyId !== undefined) policies[entry.policyId] = policy;
+      return entry;
+    });
+    return copyOf({ ...this.state, blocks: carried, policies });
+  }
+
+  /** The id of `policy` among the policies held, a new one if it is new. */
+  private policyIdOf(policy: BlockPolicy): string {
+    const text = JSON.stringify(policy);
+    // Blocks come in under the same policy for long stretches: the last one answers almost always.
+    if (this.lastPolicy?.text === text) return this.lastPolicy.id;
+    const id = this.findPolicyId(text);
+    this.lastPolicy = { text, id };
+    return id;
+  }
+
+  private lastPolicy: { text: string; id: string } | undefined;
+
+  private findPolicyId(text: string): string {
+    for (const entry of this.blocks.values())
+      if (entry.policy && entry.policyId !== undefined && JSON.stringify(entry.policy) === text) return entry.policyId;
+    const id = String(this.state.policySeq ?? 0);
+    this.state.policySeq = (this.state.policySeq ?? 0) + 1;
+    return id;
   }
 
   get chainId(): string {
@@ -190,6 +228,12 @@ export class ChainBook {
     const existing = this.blocks.get(submission.number);
     if (existing && existing.hash === hash) return resultOf('duplicate', existing);
     const { finalizedHead, nextNumber, config } = this.state;
+    if (config.proofs && (submission.prover !== undefined || submission.gpuClass !== undefined)) {
+      throw new ChainRefusal(
+        FailureTypes.InvalidRequest,
+        `chain ${this.state.chainId} proves every block with its proof policy (${config.proofs.provers.map((spec) => spec.prover).join(', ')} at quorum ${config.proofs.quorum}): a block cannot name its own prover or gpuClass`,
+      );
+    }
     if (finalizedHead !== null && submission.number <= finalizedHead) {
       throw new ChainRefusal(
         FailureTypes.AlreadyFinalized,
@@ -235,14 +279,23 @@ export class ChainBook {
     const submission = BlockAdmissionSchema.parse(raw);
     const { config, incarnations } = this.state;
     const incarnation = incarnations[submission.number] ?? 0;
+    const segments = submission.segments ?? config.defaults.segments;
+    // checkConfigure refused every policy whose provers coincide, so this resolves.
+    const policy = config.proofs && {
+      provers: resolveProvers(config.proofs, { gpuClass: config.defaults.gpuClass, segments }),
+      quorum: config.proofs.quorum,
+      keepProving: config.proofs.keepProving,
+    };
     const entry: BlockEntry = {
       number: submission.number,
       hash: submission.hash.toLowerCase(),
       ...(submission.parentHash !== undefined ? { parentHash: submission.parentHash.toLowerCase() } : {}),
       ...(submission.timestamp !== undefined ? { timestamp: submission.timestamp } : {}),
-      segments: submission.segments ?? config.defaults.segments,
-      gpuClass: submission.gpuClass ?? config.defaults.gpuClass,
-      prover: submission.prover ?? config.defaults.prover,
+      // Under a policy, its first prover names the block in metrics and search attributes.
+      segments: policy ? policy.provers[0].segments : segments,
+      gpuClass: policy ? policy.provers[0].gpuClass : (submission.gpuClass ?? config.defaults.gpuClass),
+      prover: policy ? policy.provers[0].prover : (submission.prover ?? config.defaults.prover),
+      ...(policy ? { policy, policyId: this.policyIdOf(policy) } : {}),
       ...(submission.inputRef !== undefined ? { inputRef: submission.inputRef } : {}),
       status: 'queued',
       incarnation,
@@ -266,6 +319,14 @@ export class ChainBook {
     const parsed = ChainConfigBodySchema.safeParse(body);
     if (!parsed.success)
       throw new ChainRefusal(FailureTypes.InvalidRequest, `invalid chain configuration: ${describeIssues(parsed.error)}`);
+    const applied = applyChainConfig(this.state.config, parsed.data);
+    if (applied.proofs) {
+      try {
+        resolveProvers(applied.proofs, { gpuClass: applied.defaults.gpuClass, segments: applied.defaults.segments });
+      } catch (error) {
+        throw new ChainRefusal(FailureTypes.InvalidRequest, `invalid chain configuration: proofs.provers: ${(error as Error).message}`);
+      }
+    }
     const { startNumber, every } = parsed.data;
     const startMoves = startNumber !== undefined && startNumber !== this.state.config.startNumber;
     const strideChanges = every !== undefined && every !== this.state.config.every;
@@ -364,6 +425,8 @@ export class ChainBook {
     entry.incarnation += 1;
     entry.workflowId = blockWorkflowId(this.state.chainId, number, entry.incarnation);
     entry.status = 'queued';
+    // Proofs an earlier attempt verified stay (the retry verifies them again instead of proving them).
+    if (!entry.policy) delete entry.proofs;
     for (const key of [
       'error',
       'startedAt',
@@ -415,6 +478,7 @@ export class ChainBook {
         ...(config.defaults.leaseSegments !== undefined ? { leaseSegments: config.defaults.leaseSegments } : {}),
       },
       ...(entry.deadlineAt !== undefined ? { deadlineAt: entry.deadlineAt } : {}),
+      ...(entry.policy ? { proofs: { ...entry.policy, carried: entry.proofs ?? [] } } : {}),
     };
   }
 
@@ -447,10 +511,31 @@ export class ChainBook {
     // A workflow of the same id from before a recovery proves what it was given: only the same block counts.
     if (settlement.hash !== entry.hash || (settlement.inputRef ?? null) !== (entry.inputRef ?? null)) return false;
     entry.segmentProgress = settlement.segments;
-    if (settlement.outcome === 'proved' && settlement.proofRef !== undefined) {
+    const provers = entry.policy?.provers ?? [{ prover: entry.prover, gpuClass: entry.gpuClass }];
+    const quorum = entry.policy?.quorum ?? 1;
+    // A report from a build before multi-proof names its one proof alone.
+    const reported =
+      settlement.proofs ??
+      (settlement.proofRef !== undefined && !entry.policy
+        ? [
+            {
+              prover: entry.prover,
+              gpuClass: entry.gpuClass,
+              proofRef: settlement.proofRef,
+              verified: true as const,
+              provingMs: 0,
+              gpuMs: 0,
+            },
+          ]
+        : []);
+    const proofs = quorumProofs(provers, reported);
+    // Proved only with `quorum` verified proofs of distinct listed provers, the block's proof among them.
+    const quorumMet = proofs.length >= quorum && proofs.some((proof) => proof.proofRef === settlement.proofRef);
+    if (settlement.outcome === 'proved' && settlement.proofRef !== undefined && quorumMet) {
       entry.status = 'proved';
       entry.provedAt = now;
       entry.proofRef = settlement.proofRef;
+      entry.proofs = proofs.slice(0, quorum);
       if (settlement.provingMs !== undefined) entry.provingMs = settlement.provingMs;
       if (settlement.overheadMs !== undefined) entry.overheadMs = settlement.overheadMs;
       if (settlement.gpuMs !== undefined) entry.gpuMs = settlement.gpuMs;
@@ -459,7 +544,16 @@ export class ChainBook {
     } else {
       entry.status = settlement.outcome === 'cancelled' ? 'cancelled' : 'failed';
       this.count(entry.status);
-      entry.error = clip(settlement.error ?? (settlement.outcome === 'proved' ? 'reported proved without a proof' : settlement.outcome));
+      const refusedProved =
+        settlement.outcome === 'proved'
+          ? settlement.proofRef === undefined
+            ? 'reported proved without a proof'
+            : `reported proved with ${proofs.length} of the ${quorum} verified proofs its chain requires`
+          : undefined;
+      entry.error = clip(refusedProved ?? settlement.error ?? settlement.outcome);
+      // What did verify is kept for a retry, which verifies it again rather than proving it again.
+      // (Each is verified again by the retry's run before it counts: a report alone is not trusted.)
+      if (entry.policy) entry.proofs = proofs;
     }
     return true;
   }
@@ -488,7 +582,12 @@ export class ChainBook {
     if (batch.length === 0) return undefined;
     this.publishing = {
       chainId: this.state.chainId,
-      proofs: batch.map((entry) => ({ number: entry.number, hash: entry.hash, proofRef: entry.proofRef as string })),
+      proofs: batch.map((entry) => ({
+        number: entry.number,
+        hash: entry.hash,
+        proofRef: entry.proofRef as string,
+        ...(entry.proofs ? { proofs: entry.proofs } : {}),
+      })),
       sources: batch.map((entry) => ({ workflowId: entry.workflowId, ...(entry.runId !== undefined ? { runId: entry.runId } : {}) })),
     };
     return this.publishing;
@@ -523,7 +622,8 @@ export class ChainBook {
     stopped.status = 'failed';
     stopped.error = clip(`report refused: ${reason}`);
     this.count('failed');
-    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs', 'gpuMs'] as const) delete stopped[key];
+    // Its proofs came with a report its own run did not confirm: none of them is carried.
+    for (const key of ['provedAt', 'proofRef', 'provingMs', 'overheadMs', 'gpuMs', 'proofs'] as const) delete stopped[key];
     return { finalized, refuted: stopped.workflowId };
   }
 
@@ -546,6 +646,8 @@ export class ChainBook {
     const entry = this.blocks.get(number) as BlockEntry;
     entry.status = 'finalized';
     entry.finalizedAt = now;
+    // Published with the block; its workflow keeps every prover's record. Not carried any longer.
+    delete entry.proofs;
     this.state.finalizedHead = entry.number;
     this.state.nextNumber = entry.number + this.state.config.every;
     this.state.lastFinalizedAt = now;
@@ -605,6 +707,7 @@ export class ChainBook {
       defaults: state.config.defaults,
       startNumber: state.config.startNumber,
       every: state.config.every,
+      ...(state.config.proofs ? { proofs: state.config.proofs } : {}),
       paused: state.paused,
       halted: this.halted(),
       finalizedHead: state.finalizedHead,

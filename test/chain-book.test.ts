@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import type { BlockJobInput, BlockSettlement } from '../domain/block';
+import type { BlockJobInput, BlockSettlement, CountedProof } from '../domain/block';
+import { MAX_PROVERS, PROVER_NAMES } from '../domain/block';
 import { MAX_AHEAD_LIMIT, type ChainConfig, type ChainConfigBody } from '../domain/chain';
 import { FailureTypes, MAX_REASON_CHARS } from '../domain/failures';
 import { ChainBook, ChainRefusal, FINALIZED_KEPT, STATE_BOUND_BYTES } from '../sequencing/chain-book';
@@ -34,13 +35,42 @@ function refusal(run: () => unknown): string | undefined {
   }
 }
 
-/** A block workflow's report about `job`, as workflows/block.ts sends it. */
+/** The proofs a block workflow reports: of its first `count` provers (all by default), plus an unlisted one when `foreign`, the first twice when `repeated`. */
+function proofsOf(
+  job: Partial<Pick<BlockJobInput, 'prover' | 'gpuClass' | 'proofs'>> & Pick<BlockJobInput, 'number'>,
+  count?: number,
+  options: { foreign?: boolean; repeated?: boolean } = {},
+): CountedProof[] {
+  const provers = job.proofs?.provers ?? [{ prover: job.prover ?? 'simulated', gpuClass: job.gpuClass ?? 'h100' }];
+  const proofs: CountedProof[] = provers.slice(0, count ?? provers.length).map((run, index) => ({
+    prover: run.prover,
+    gpuClass: run.gpuClass,
+    proofRef: refOf(job.number * 16 + index),
+    verified: true,
+    provingMs: 1_000,
+    gpuMs: 4_000,
+  }));
+  if (options.repeated && proofs.length > 0) proofs.push({ ...proofs[0], proofRef: refOf(job.number * 16 + 9) });
+  if (options.foreign)
+    proofs.push({
+      prover: 'groth16',
+      gpuClass: 'elsewhere',
+      proofRef: refOf(job.number * 16 + 10),
+      verified: true,
+      provingMs: 1,
+      gpuMs: 1,
+    });
+  return proofs;
+}
+
+/** A block workflow's report about `job`, as workflows/block.ts sends it (proved: with every prover's proof unless `proofs` says otherwise). */
 function report(
   workflowId: string,
-  job: Pick<BlockJobInput, 'number' | 'hash' | 'inputRef'>,
+  job: Pick<BlockJobInput, 'number' | 'hash' | 'inputRef'> & Partial<Pick<BlockJobInput, 'prover' | 'gpuClass' | 'proofs'>>,
   outcome: BlockSettlement['outcome'],
   extra: Partial<BlockSettlement> = {},
 ): BlockSettlement {
+  const proofs = extra.proofs ?? (outcome === 'proved' ? proofsOf(job) : []);
   return {
     workflowId,
     number: job.number,
@@ -48,7 +78,9 @@ function report(
     ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
     outcome,
     segments: { total: 2, done: 2, running: 0, failed: 0 },
-    ...(outcome === 'proved' ? { proofRef: refOf(job.number) } : { error: outcome === 'failed' ? 'bad input' : outcome }),
+    ...(outcome === 'proved'
+      ? { proofRef: proofs[0]?.proofRef ?? refOf(job.number), proofs }
+      : { error: outcome === 'failed' ? 'bad input' : outcome, proofs }),
     ...extra,
   };
 }
@@ -254,7 +286,7 @@ describe('chain book: failures and halts', () => {
     book.submit({ number: 0, hash: hashOf(0) }, NOW);
     const job = startAll(book).get(0)!;
     book.settle(report(book.provingWorkflowIds()[0], job, 'proved'), NOW);
-    expect(book.nextPublication()?.proofs).toEqual([{ number: 0, hash: hashOf(0), proofRef: refOf(0) }]);
+    expect(book.nextPublication()?.proofs).toEqual([{ number: 0, hash: hashOf(0), proofRef: refOf(0), proofs: proofsOf(job) }]);
     book.publicationFailed('block c#0 was already published with hash 0x…', 0, NOW);
     const carried = ChainBook.fromState(JSON.parse(JSON.stringify(book.toState())));
     expect(carried.snapshot().halted).toEqual({ number: 0, reason: 'publication failed: block c#0 was already published with hash 0x…' });
@@ -292,87 +324,103 @@ describe('chain book: failures and halts', () => {
 });
 
 describe('chain book: carried state bound', () => {
-  it(`stays under STATE_BOUND_BYTES at its largest: ${MAX_AHEAD_LIMIT} blocks ahead with the longest fields and ${FINALIZED_KEPT} finalized`, () => {
-    const chainId = 'c'.repeat(64);
-    const base = Number.MAX_SAFE_INTEGER - 10_000;
-    const book = ChainBook.create(chainId, {
-      ...CONFIG,
-      maxInFlight: 256,
-      maxAhead: MAX_AHEAD_LIMIT,
-      startNumber: base,
-      defaults: { ...CONFIG.defaults, heartbeatTimeoutMs: 600_000 },
-    });
-    const submit = (number: number) =>
-      book.submit(
-        {
-          number,
-          hash: hashOf(number),
-          parentHash: hashOf(number - 1),
-          timestamp: 32_503_679_999,
-          segments: 2000,
-          gpuClass: 'a'.repeat(32),
-          prover: 'groth16',
-          inputRef: refOf(number),
-        },
-        NOW,
-      );
-    const proveAll = () => {
+  // The heaviest policy: MAX_PROVERS provers on the longest GPU class names, each one's proof counted.
+  const heaviestPolicy = {
+    provers: PROVER_NAMES.concat(PROVER_NAMES)
+      .slice(0, MAX_PROVERS)
+      .map((prover, index) => ({ prover, gpuClass: `${index}`.padEnd(32, 'g'), segments: 2000 })),
+    quorum: MAX_PROVERS,
+    keepProving: true,
+  };
+  it.each([
+    ['one prover per block', undefined],
+    [`${MAX_PROVERS} provers per block, every proof counted`, heaviestPolicy],
+  ])(
+    `stays under STATE_BOUND_BYTES at its largest: ${MAX_AHEAD_LIMIT} blocks ahead with the longest fields and ${FINALIZED_KEPT} finalized (%s)`,
+    (_name, policy) => {
+      const chainId = 'c'.repeat(64);
+      const base = Number.MAX_SAFE_INTEGER - 10_000;
+      const book = ChainBook.create(chainId, {
+        ...CONFIG,
+        maxInFlight: 256,
+        maxAhead: MAX_AHEAD_LIMIT,
+        startNumber: base,
+        defaults: { ...CONFIG.defaults, heartbeatTimeoutMs: 600_000 },
+        ...(policy ? { proofs: policy } : {}),
+      });
+      const submit = (number: number) =>
+        book.submit(
+          {
+            number,
+            hash: hashOf(number),
+            parentHash: hashOf(number - 1),
+            timestamp: 32_503_679_999,
+            segments: 2000,
+            ...(policy ? {} : { gpuClass: 'a'.repeat(32), prover: 'groth16' as const }),
+            inputRef: refOf(number),
+          },
+          NOW,
+        );
+      const proveAll = () => {
+        for (;;) {
+          const starts = book.nextStarts(256, NOW);
+          if (starts.length === 0) return;
+          for (const start of starts) {
+            book.childStarted(start.workflowId, '01a231e7-fa2e-7d96-90b0-c106269b7c1f');
+            book.settle(
+              report(start.workflowId, start.job, 'proved', {
+                provingMs: 123456.78901234567,
+                overheadMs: 98765.43210987654,
+                segments: { total: 2000, done: 2000, running: 0, failed: 2000 },
+              }),
+              NOW,
+            );
+          }
+        }
+      };
+      // Finalize blocks in windows until FINALIZED_KEPT are kept, then fill the window with failed blocks.
+      let next = base;
+      while (next < base + FINALIZED_KEPT + 1) {
+        for (let n = next; n < next + MAX_AHEAD_LIMIT && n < base + FINALIZED_KEPT + 1; n += 1) submit(n);
+        proveAll();
+        while (book.nextPublication()) book.published(NOW);
+        next = book.nextNumber as number;
+      }
+      for (let n = next; n < next + MAX_AHEAD_LIMIT; n += 1) submit(n);
+      // The reason that weighs most as JSON: characters of 3 UTF-8 bytes (control characters become spaces).
+      const heaviest = '\u20ac'.repeat(MAX_REASON_CHARS * 2);
       for (;;) {
         const starts = book.nextStarts(256, NOW);
-        if (starts.length === 0) return;
-        for (const start of starts) {
-          book.childStarted(start.workflowId, '01a231e7-fa2e-7d96-90b0-c106269b7c1f');
+        if (starts.length === 0) break;
+        for (const start of starts) book.closedWithoutReport(start.workflowId, heaviest);
+      }
+      // Every one retried and failed again, with every field a failed block can carry: workflow ids
+      // with an incarnation suffix, segment counts, the heaviest reason.
+      for (let n = next; n < next + MAX_AHEAD_LIMIT; n += 1) book.retry(n);
+      for (;;) {
+        const starts = book.nextStarts(256, NOW);
+        if (starts.length === 0) break;
+        for (const start of starts)
           book.settle(
-            report(start.workflowId, start.job, 'proved', {
-              provingMs: 123456.78901234567,
-              overheadMs: 98765.43210987654,
-              segments: { total: 2000, done: 2000, running: 0, failed: 2000 },
+            report(start.workflowId, start.job, 'failed', {
+              // Every prover but one verified: a retry carries their proofs.
+              proofs: proofsOf(start.job, MAX_PROVERS - 1),
+              error: heaviest,
+              segments: { total: 2000, done: 1999, running: 2000, failed: 2000 },
             }),
             NOW,
           );
-        }
       }
-    };
-    // Finalize blocks in windows until FINALIZED_KEPT are kept, then fill the window with failed blocks.
-    let next = base;
-    while (next < base + FINALIZED_KEPT + 1) {
-      for (let n = next; n < next + MAX_AHEAD_LIMIT && n < base + FINALIZED_KEPT + 1; n += 1) submit(n);
-      proveAll();
-      while (book.nextPublication()) book.published(NOW);
-      next = book.nextNumber as number;
-    }
-    for (let n = next; n < next + MAX_AHEAD_LIMIT; n += 1) submit(n);
-    // The reason that weighs most as JSON: characters of 3 UTF-8 bytes (control characters become spaces).
-    const heaviest = '\u20ac'.repeat(MAX_REASON_CHARS * 2);
-    for (;;) {
-      const starts = book.nextStarts(256, NOW);
-      if (starts.length === 0) break;
-      for (const start of starts) book.closedWithoutReport(start.workflowId, heaviest);
-    }
-    // Every one retried and failed again, with every field a failed block can carry: workflow ids
-    // with an incarnation suffix, segment counts, the heaviest reason.
-    for (let n = next; n < next + MAX_AHEAD_LIMIT; n += 1) book.retry(n);
-    for (;;) {
-      const starts = book.nextStarts(256, NOW);
-      if (starts.length === 0) break;
-      for (const start of starts)
-        book.settle(
-          report(start.workflowId, start.job, 'failed', {
-            error: heaviest,
-            segments: { total: 2000, done: 1999, running: 2000, failed: 2000 },
-          }),
-          NOW,
-        );
-    }
-    expect(book.snapshot().failed).toHaveLength(MAX_AHEAD_LIMIT);
-    const state = book.toState();
-    expect(state.blocks.length).toBe(FINALIZED_KEPT + MAX_AHEAD_LIMIT);
-    const bytes = Buffer.byteLength(JSON.stringify(state));
-    // Printed so docs/RELIABILITY.md can quote the measured size.
-    process.stdout.write(`largest carried chain state: ${bytes} bytes (bound ${STATE_BOUND_BYTES}; Temporal's payload limit 2 MiB)\n`);
-    expect(bytes).toBeLessThanOrEqual(STATE_BOUND_BYTES);
-    expect(STATE_BOUND_BYTES).toBeLessThan(2 * 1024 * 1024);
-  });
+      expect(book.snapshot().failed).toHaveLength(MAX_AHEAD_LIMIT);
+      const state = book.toState();
+      expect(state.blocks.length).toBe(FINALIZED_KEPT + MAX_AHEAD_LIMIT);
+      const bytes = Buffer.byteLength(JSON.stringify(state));
+      // Printed so docs/RELIABILITY.md can quote the measured size.
+      process.stdout.write(`largest carried chain state: ${bytes} bytes (bound ${STATE_BOUND_BYTES}; Temporal's payload limit 2 MiB)\n`);
+      expect(bytes).toBeLessThanOrEqual(STATE_BOUND_BYTES);
+      expect(STATE_BOUND_BYTES).toBeLessThan(2 * 1024 * 1024);
+    },
+  );
 });
 
 // ---- model-based property test ------------------------------------------------------------------
@@ -384,7 +432,15 @@ type Operation =
   | { kind: 'pause'; paused: boolean }
   | { kind: 'halt' }
   | { kind: 'start'; max: number }
-  | { kind: 'settle'; pick: number; outcome: 'proved' | 'failed' | 'cancelled' | 'closed' | 'stale' }
+  | {
+      kind: 'settle';
+      pick: number;
+      outcome: 'proved' | 'failed' | 'cancelled' | 'closed' | 'stale';
+      /** Proofs reported (of the block's provers, in order; undefined: all); an unlisted prover's and a prover's second proof never count. */
+      proofCount?: number;
+      foreign: boolean;
+      repeated: boolean;
+    }
   | { kind: 'reorg'; offset: number }
   | { kind: 'retry'; pick: number }
   | { kind: 'publish' }
@@ -416,6 +472,16 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
           maxInFlight: fc.integer({ min: 1, max: 4 }),
           maxAhead: fc.integer({ min: 1, max: 12 }),
           startNumber: fc.nat({ max: 6 }),
+          // Multi-proof: three provers on three GPU classes, any quorum.
+          proofs: fc.record({
+            provers: fc.constant<{ prover: 'simulated' | 'groth16'; gpuClass?: string }[]>([
+              { prover: 'simulated', gpuClass: 'fast' },
+              { prover: 'simulated', gpuClass: 'slow' },
+              { prover: 'groth16' },
+            ]),
+            quorum: fc.integer({ min: 1, max: 3 }),
+            keepProving: fc.boolean(),
+          }),
         },
         { requiredKeys: ['mode'] },
       ),
@@ -438,6 +504,9 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
         'closed' as const,
         'stale' as const,
       ),
+      proofCount: fc.option(fc.nat({ max: 3 }), { nil: undefined }),
+      foreign: fc.boolean(),
+      repeated: fc.boolean(),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reorg' as const), offset: fc.integer({ min: -1, max: 8 }) }) },
@@ -560,7 +629,25 @@ class World {
         if (!workflowId) return;
         const job = this.running.get(workflowId) as BlockJobInput;
         if (op.outcome === 'closed') book.closedWithoutReport(workflowId, 'block workflow closed without reporting: TERMINATED');
-        else book.settle(report(workflowId, job, op.outcome), NOW);
+        else {
+          const proofs = proofsOf(job, op.proofCount, op);
+          const counted = book.settle(report(workflowId, job, op.outcome, { proofs }), NOW);
+          if (op.outcome === 'proved' && counted) {
+            // The quorum rule: proved exactly when `quorum` distinct listed provers' proofs are verified, never before.
+            const listed = new Set(
+              (job.proofs?.provers ?? [{ prover: job.prover, gpuClass: job.gpuClass }]).map((run) => `${run.prover}@${run.gpuClass}`),
+            );
+            const distinct = new Set(proofs.map((proof) => `${proof.prover}@${proof.gpuClass}`).filter((key) => listed.has(key)));
+            const quorum = job.proofs?.quorum ?? 1;
+            const entry = book.entry(job.number);
+            expect(entry?.status).toBe(distinct.size >= quorum ? 'proved' : 'failed');
+            if (entry?.status === 'proved') expect(entry.proofs).toHaveLength(quorum);
+            if (entry?.status === 'failed') {
+              expect(entry.error).toMatch(/verified proofs its chain requires/);
+              this.end(workflowId);
+            }
+          }
+        }
         // A proved block's workflow stays open until finalized; the others end here.
         if (op.outcome !== 'proved') this.end(workflowId);
         return;
@@ -592,6 +679,12 @@ class World {
         for (const proof of batch.proofs) {
           // Published with the hash of the submission accepted for it.
           expect(proof.hash).toBe(this.accepted.get(proof.number)?.hash);
+          // With every proof that counted: as many as the block's quorum, each of a different listed prover, the block's proof among them.
+          const entry = book.entry(proof.number);
+          const quorum = entry?.policy?.quorum ?? 1;
+          expect(proof.proofs).toHaveLength(quorum);
+          expect(new Set(proof.proofs?.map((counted) => `${counted.prover}@${counted.gpuClass}`)).size).toBe(quorum);
+          expect(proof.proofs?.map((counted) => counted.proofRef)).toContain(proof.proofRef);
         }
         return;
       }

@@ -77,4 +77,25 @@ describe('o1js backend end to end', () => {
     expect(view.status).toBe('failed');
     expect(view.error).toContain('block proof failed verification: the proof does not verify against the verification key');
   }, 900_000);
+
+  it('proves one block with o1js and groth16 at 2-of-2: both real proofs verified, counted and published', async () => {
+    const chainId = uniqueChain('two-of-two');
+    const configured = await api.configure(chainId, {
+      mode: 'sequential',
+      startNumber: 0,
+      defaults: { gpuClass: 'cpu', segments: 2, heartbeatTimeoutMs: 30_000 },
+      proofs: { provers: [{ prover: 'o1js' }, { prover: 'groth16' }], quorum: 2 },
+    });
+    expect(configured.status).toBe(200);
+    expect((await api.submit(chainId, 0)).status).toBe(202);
+    await api.waitForChain(chainId, 'the 2-of-2 block to finalize', (view) => view.finalizedHead === 0 || view.failed.length > 0, 900_000);
+    const view = await api.block(chainId, 0);
+    expect(view.error).toBeUndefined();
+    expect(view.status).toBe('finalized');
+    const provers = view.proofs?.provers ?? [];
+    expect(provers.map((prover) => prover.key).sort()).toEqual(['groth16@cpu', 'o1js@cpu']);
+    for (const prover of provers) expect(prover).toMatchObject({ status: 'verified', counted: true });
+    // Two different proofs of one block, each made and verified by its own proving system.
+    expect(new Set(provers.map((prover) => prover.proofRef)).size).toBe(2);
+  }, 900_000);
 });

@@ -161,7 +161,13 @@ export class LocalSystem {
     this.api = await this.spawn('api/main.ts', [], 'prooflane API');
   }
 
-  async addGpuWorker(gpuClass: string, gpus: number, identity: string, extraArgs: string[] = []): Promise<ChildProcess> {
+  async addGpuWorker(
+    gpuClass: string,
+    gpus: number,
+    identity: string,
+    extraArgs: string[] = [],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<ChildProcess> {
     const gpuWorkersSoFar = [...this.metricsPorts.keys()].filter((role) => role !== 'orchestration').length;
     const metricsPort = await this.metricsPortFor(identity, 9465 + gpuWorkersSoFar);
     const child = await this.spawn(
@@ -169,6 +175,7 @@ export class LocalSystem {
       ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity, ...extraArgs],
       'GPU worker',
       metricsPort,
+      env,
     );
     this.gpuWorkers.set(identity, child);
     return child;

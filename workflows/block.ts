@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
@@ -21,6 +22,12 @@ import type { TreeNode } from '../domain/aggregation-tree';
 import {
   BlockJobSchema,
   describeIssues,
+  proverKey,
+  type BlockWork,
+  type CountedProof,
+  type ProverProgress,
+  type ProverRun,
+  type SegmentProgress,
   type AggregationLevelTiming,
   type AggregationTiming,
   type BlockJob,
@@ -32,7 +39,8 @@ import {
   type SegmentTiming,
   type WorkReceipt,
 } from '../domain/block';
-import { describeFailure, FailureTypes } from '../domain/failures';
+import { clip, describeFailure, FailureTypes } from '../domain/failures';
+import { ProofQuorum } from '../domain/quorum';
 import { firstFulfilled } from '../domain/promises';
 import { blockSearchAttributes, gpuTaskQueue, SEARCH_ATTRIBUTES } from '../domain/names';
 import { blockFinalizedSignal, blockProgressQuery, blockSettledSignal, blockWorkQuery } from './definitions';
@@ -71,10 +79,35 @@ const orchestration = proxyLocalActivities<OrchestrationActivities>({
   retry: LOCAL_ACTIVITY_RETRY,
 });
 
+/** What one prover's pipeline produced: its verified block proof and how it got there. */
+interface ProverProof {
+  proofRef: string;
+  /** Prover time on the slowest path of its tree, plus verification. */
+  criticalPathMs: number;
+  verifyMs: number;
+  fanIn: number;
+  aggregationLevels: number;
+  /** Verified by an earlier attempt of the block, verified again here and not proved again. */
+  carried: boolean;
+}
+
+/** One prover's work on the block, kept as it happens: the block's views and its result read it. */
+interface ProverWork {
+  run: ProverRun;
+  view: ProverProgress;
+  aggregation: { total: number; done: number };
+  segments: SegmentTiming[];
+  aggregations: AggregationTiming[];
+  /** GPU time spent so far, every attempt counted (BlockTimings.gpuMs). */
+  gpuMs: number;
+}
+
 /**
- * Proves one block: plan, fan segments out onto the GPU class's task queue, aggregate
- * them bottom-up (a node starts as soon as its children are done), verify. Proof bytes
- * stay in the artifact store; this workflow only moves references.
+ * Proves one block: with each of its provers independently (one, unless its chain has a proof
+ * policy), and reports it proved once `quorum` of their proofs are verified (domain/quorum.ts).
+ * Each prover plans, fans segments out onto its GPU class's task queues, aggregates them
+ * bottom-up (a node starts as soon as its children are done) and verifies. Proof bytes stay in
+ * the artifact store; this workflow only moves references.
  */
 export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockProofResult> {
   const parsed = BlockJobSchema.safeParse(rawJob);
@@ -84,18 +117,75 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
   const job: BlockJob = parsed.data;
   const inLeases = patched(LEASES_PATCH);
   const block = { chainId: job.chainId, number: job.number, hash: job.hash };
-  const task: ProverTask = { block, prover: job.prover, ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}) };
+  const runs: ProverRun[] = job.proofs?.provers ?? [{ prover: job.prover, gpuClass: job.gpuClass, segments: job.segments }];
+  const single = runs.length === 1;
+  const quorum = new ProofQuorum(runs, job.proofs?.quorum ?? 1);
+  const carried = new Map((job.proofs?.carried ?? []).map((proof) => [proverKey(proof), proof]));
+  const work: ProverWork[] = runs.map((run) => ({
+    run,
+    view: {
+      key: proverKey(run),
+      prover: run.prover,
+      gpuClass: run.gpuClass,
+      status: 'proving',
+      counted: false,
+      late: false,
+      carried: false,
+      segments: { total: run.segments, done: 0, running: 0, failed: 0 },
+    },
+    aggregation: { total: 0, done: 0 },
+    segments: [],
+    aggregations: [],
+    gpuMs: 0,
+  }));
+  const totalGpuMs = (): number => work.reduce((sum, prover) => sum + prover.gpuMs, 0);
+  /** The block's segments: its one prover's, or every prover's added up. */
+  const blockSegments = (): SegmentProgress =>
+    single
+      ? work[0].view.segments
+      : work.reduce(
+          (sum, { view }) => ({
+            total: sum.total + view.segments.total,
+            done: sum.done + view.segments.done,
+            running: sum.running + view.segments.running,
+            failed: sum.failed + view.segments.failed,
+          }),
+          { total: 0, done: 0, running: 0, failed: 0 },
+        );
 
   const progress: BlockProgress = {
     status: 'proving',
-    segments: { total: job.segments, done: 0, running: 0, failed: 0 },
-    aggregation: { total: 0, done: 0 },
+    segments: work[0].view.segments,
+    aggregation: work[0].aggregation,
+    provers: work.map((prover) => prover.view),
+    quorum: quorum.quorum,
+    verifiedRefs: [],
   };
   const setStatus = (status: BlockStatus): void => {
     progress.status = status;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.BlockStatus, value: status }]);
   };
-  setHandler(blockProgressQuery, () => progress);
+  setHandler(blockProgressQuery, () =>
+    single
+      ? progress
+      : {
+          ...progress,
+          segments: blockSegments(),
+          aggregation: work.reduce(
+            (sum, prover) => ({ total: sum.total + prover.aggregation.total, done: sum.done + prover.aggregation.done }),
+            {
+              total: 0,
+              done: 0,
+            },
+          ),
+        },
+  );
+  setHandler(blockWorkQuery, (): BlockWork => {
+    if (single) return { segments: work[0].segments, aggregations: work[0].aggregations, gpuMs: work[0].gpuMs };
+    const tagged = <T>(items: (prover: ProverWork) => T[]) =>
+      work.flatMap((prover) => items(prover).map((item) => ({ ...item, prover: prover.view.key })));
+    return { segments: tagged((prover) => prover.segments), aggregations: tagged((prover) => prover.aggregations), gpuMs: totalGpuMs() };
+  });
   let finalized = false;
   setHandler(blockFinalizedSignal, () => {
     finalized = true;
@@ -124,7 +214,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       number: job.number,
       hash: job.hash,
       ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}),
-      segments: { ...progress.segments },
+      segments: { ...blockSegments() },
     };
     // Even a cancelled block must report, or its sequencer would wait for it forever.
     await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(blockSettledSignal, settlement)).catch(
@@ -132,50 +222,82 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     );
   };
 
-  const gpuOptions = (priorityKey: number): ActivityOptions => ({
-    taskQueue: gpuTaskQueue(job.gpuClass, job.prover),
-    heartbeatTimeout: job.options.heartbeatTimeoutMs,
-    startToCloseTimeout: job.options.attemptTimeoutMs,
-    scheduleToCloseTimeout: job.options.taskTimeoutMs,
-    priority: { priorityKey },
-    retry: GPU_TASK_RETRY,
-  });
-  const segmentTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
-  /** GPU time spent on this block so far, every attempt counted (BlockTimings.gpuMs). */
-  let gpuMs = 0;
-  const spent = (receipt: WorkReceipt): void => {
-    gpuMs += receipt.gpuMs ?? Math.max(0, receipt.finishedAt - receipt.startedAt);
-  };
-  const aggregationTasks = proxyActivities<GpuActivities>(gpuOptions(aggregationPriority(job.options.priorityKey)));
-
   /**
-   * Runs a prover task, retrying prover errors as new tasks within the budget. Retry budgets:
-   * Temporal retries a task whose worker was lost (heartbeat timeout, drain) as often as needed
-   * within `taskTimeoutMs`; prover errors are not retried by Temporal but here, each as a new
-   * task, at most `maxAttempts` times in all. Losing workers never spends the budget for prover
-   * errors, and a prover that keeps failing fails the block.
+   * One prover's proof of the block: plan, prove the tree (in leases, or per segment for blocks
+   * started before leases), verify. A proof carried from an earlier attempt is verified again
+   * and, if it holds, is the answer without proving.
    */
-  const withProverRetries = async <T>(run: (priorAttempts: number) => Promise<T>): Promise<{ value: T; proverRetries: number }> => {
-    for (let proverRetries = 0; ; proverRetries += 1) {
-      try {
-        return { value: await run(proverRetries), proverRetries };
-      } catch (error) {
-        if (isProverError(error)) gpuMs += failedAttemptGpuMs(error);
-        if (!isProverError(error) || proverRetries + 1 >= job.options.maxAttempts) throw error;
-        await sleep(proverRetryDelayMs(proverRetries));
+  const proveWith = async (prover: ProverWork): Promise<ProverProof> => {
+    const { run, view } = prover;
+    const task: ProverTask = { block, prover: run.prover, ...(job.inputRef !== undefined ? { inputRef: job.inputRef } : {}) };
+    const gpuOptions = (priorityKey: number): ActivityOptions => ({
+      taskQueue: gpuTaskQueue(run.gpuClass, run.prover),
+      heartbeatTimeout: job.options.heartbeatTimeoutMs,
+      startToCloseTimeout: job.options.attemptTimeoutMs,
+      scheduleToCloseTimeout: job.options.taskTimeoutMs,
+      priority: { priorityKey },
+      retry: GPU_TASK_RETRY,
+      // A prover the quorum no longer needs is stopped, and the block waits until its node says so:
+      // its GPUs are free then, and no task outlives its block (one prover: as before).
+      ...(single ? {} : { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }),
+    });
+    const segmentTasks = proxyActivities<GpuActivities>(gpuOptions(job.options.priorityKey));
+    const spent = (receipt: WorkReceipt): void => {
+      prover.gpuMs += receipt.gpuMs ?? Math.max(0, receipt.finishedAt - receipt.startedAt);
+    };
+    const aggregationTasks = proxyActivities<GpuActivities>(gpuOptions(aggregationPriority(job.options.priorityKey)));
+    const segmentsDone = (): void => {
+      if (view.segments.done !== view.segments.total || prover.aggregation.done >= prover.aggregation.total) return;
+      view.status = 'aggregating';
+      // The block's own status follows its one prover; with several, each prover's shows it.
+      if (single) setStatus('aggregating');
+    };
+
+    /**
+     * Runs a prover task, retrying prover errors as new tasks within the budget. Retry budgets:
+     * Temporal retries a task whose worker was lost (heartbeat timeout, drain) as often as needed
+     * within `taskTimeoutMs`; prover errors are not retried by Temporal but here, each as a new
+     * task, at most `maxAttempts` times in all. Losing workers never spends the budget for prover
+     * errors, and a prover that keeps failing fails the block.
+     */
+    const withProverRetries = async <T>(runTask: (priorAttempts: number) => Promise<T>): Promise<{ value: T; proverRetries: number }> => {
+      for (let proverRetries = 0; ; proverRetries += 1) {
+        try {
+          return { value: await runTask(proverRetries), proverRetries };
+        } catch (error) {
+          if (isProverError(error)) prover.gpuMs += failedAttemptGpuMs(error);
+          if (!isProverError(error) || proverRetries + 1 >= job.options.maxAttempts) throw error;
+          await sleep(proverRetryDelayMs(proverRetries));
+        }
+      }
+    };
+
+    const plan = await orchestration.planBlock({ ...task, requestedSegments: run.segments, defaultFanIn: job.options.fanIn });
+    view.segments.total = plan.segmentCount;
+    const tree = buildAggregationTree(plan.segmentCount, plan.fanIn);
+    prover.aggregation.total = aggregationNodes(tree).length;
+    const verify = (proofRef: string) =>
+      orchestration.verifyBlockProof({ ...task, proofRef, segmentCount: plan.segmentCount, fanIn: plan.fanIn });
+
+    const earlier = carried.get(view.key);
+    if (earlier) {
+      const verdict = await verify(earlier.proofRef).catch((error: unknown) => {
+        if (isCancellation(error)) throw error;
+        return undefined; // gone from the store or unreadable: proved again below
+      });
+      if (verdict?.valid) {
+        view.segments.done = view.segments.total;
+        prover.aggregation.done = prover.aggregation.total;
+        return {
+          proofRef: earlier.proofRef,
+          criticalPathMs: earlier.provingMs,
+          verifyMs: verdict.provingMs,
+          fanIn: plan.fanIn,
+          aggregationLevels: treeDepth(tree),
+          carried: true,
+        };
       }
     }
-  };
-
-  try {
-    const plan = await orchestration.planBlock({ ...task, requestedSegments: job.segments, defaultFanIn: job.options.fanIn });
-    progress.segments.total = plan.segmentCount;
-    const tree = buildAggregationTree(plan.segmentCount, plan.fanIn);
-    progress.aggregation.total = aggregationNodes(tree).length;
-
-    const segmentTimings: SegmentTiming[] = [];
-    const aggregationTimings: AggregationTiming[] = [];
-    setHandler(blockWorkQuery, () => ({ segments: segmentTimings, aggregations: aggregationTimings, gpuMs }));
 
     const proveSegmentOnce = (index: number, attemptOffset: number) =>
       withProverRetries((priorAttempts) =>
@@ -191,11 +313,11 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       const timerScope = new CancellationScope();
       const hedgeDue = timerScope.run(async () => {
         // Every other segment is done: their slots are free and their times say what is usual.
-        await condition(() => progress.segments.done >= progress.segments.total - 1);
+        await condition(() => view.segments.done >= view.segments.total - 1);
         const dueAt = hedgeDueAt(
           dispatchedAt,
           job.options.hedgeFactor,
-          segmentTimings.map((segment) => segment.provingMs),
+          prover.segments.map((segment) => segment.provingMs),
         );
         await sleep(Math.max(1, dueAt - Date.now()));
       });
@@ -214,7 +336,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       ]);
       winner.loser.cancel();
       // The copy that lost held a GPU from its dispatch until now.
-      gpuMs += Date.now() - winner.loserSince;
+      prover.gpuMs += Date.now() - winner.loserSince;
       return { ...winner.outcome, hedged: true };
     };
 
@@ -224,7 +346,7 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
     /** Schedules one lease; its receipts join the block's work as it completes. */
     const startLease = (roots: TreeNode[]): void => {
       const count = roots.reduce((sum, root) => sum + leafCount(root), 0);
-      progress.segments.running += count;
+      view.segments.running += count;
       const done: Promise<LeaseResult> = leaseTasks
         .proveLease({
           ...task,
@@ -238,24 +360,23 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         .then(
           (result) => {
             const seenAt = Date.now();
-            gpuMs += result.gpuMs;
-            segmentTimings.push(...result.segments.map((receipt) => ({ ...receipt, seenAt })));
-            aggregationTimings.push(...result.aggregations);
-            progress.segments.done += count;
-            progress.aggregation.done += result.aggregations.length;
+            prover.gpuMs += result.gpuMs;
+            prover.segments.push(...result.segments.map((receipt) => ({ ...receipt, seenAt })));
+            prover.aggregations.push(...result.aggregations);
+            view.segments.done += count;
+            prover.aggregation.done += result.aggregations.length;
             // Only when aggregations remain above the leases: a block of one lease is proved whole by it.
-            if (progress.segments.done === progress.segments.total && progress.aggregation.done < progress.aggregation.total)
-              setStatus('aggregating');
+            segmentsDone();
             return result;
           },
           (error: unknown) => {
-            if (isProverError(error)) gpuMs += failedAttemptGpuMs(error);
-            if (!isCancellation(error)) progress.segments.failed += count;
+            if (isProverError(error)) prover.gpuMs += failedAttemptGpuMs(error);
+            if (!isCancellation(error)) view.segments.failed += count;
             throw error;
           },
         )
         .finally(() => {
-          progress.segments.running -= count;
+          view.segments.running -= count;
         });
       roots.forEach((root, i) => {
         const proof = done.then((result) => result.roots[i]);
@@ -275,19 +396,19 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         return { proofRef, criticalPathMs };
       }
       if (node.kind === 'segment') {
-        progress.segments.running += 1;
+        view.segments.running += 1;
         try {
           const { value: receipt, proverRetries, hedged } = await proveSegmentHedged(node.index);
           spent(receipt);
-          segmentTimings.push({ ...receipt, index: node.index, proverRetries, hedged, seenAt: Date.now() });
-          progress.segments.done += 1;
-          if (progress.segments.done === progress.segments.total && progress.aggregation.total > 0) setStatus('aggregating');
+          prover.segments.push({ ...receipt, index: node.index, proverRetries, hedged, seenAt: Date.now() });
+          view.segments.done += 1;
+          segmentsDone();
           return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs };
         } catch (error) {
-          if (!isCancellation(error)) progress.segments.failed += 1;
+          if (!isCancellation(error)) view.segments.failed += 1;
           throw error;
         } finally {
-          progress.segments.running -= 1;
+          view.segments.running -= 1;
         }
       }
       const children = await Promise.all(node.children.map(proveNode));
@@ -312,15 +433,15 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
           const index = children.findIndex((child) => child.proofRef === lost);
           if (index < 0 || reproved >= job.options.maxAttempts) throw error;
           const child = node.children[index];
-          progress.segments.done -= child.to - child.from;
-          progress.aggregation.done -= aggregationNodes(child).length;
+          view.segments.done -= child.to - child.from;
+          prover.aggregation.done -= aggregationNodes(child).length;
           if (leaseOf.has(child)) startLease([child]);
           children[index] = await proveNode(child);
         }
       }
       spent(receipt);
-      aggregationTimings.push({ ...receipt, level: node.level, from: node.from, to: node.to });
-      progress.aggregation.done += 1;
+      prover.aggregations.push({ ...receipt, level: node.level, from: node.from, to: node.to });
+      prover.aggregation.done += 1;
       return { proofRef: receipt.proofRef, criticalPathMs: receipt.provingMs + Math.max(...children.map((child) => child.criticalPathMs)) };
     };
 
@@ -340,18 +461,16 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
       throw error;
     }
 
-    const verify = () =>
-      orchestration.verifyBlockProof({ ...task, proofRef: root.proofRef, segmentCount: plan.segmentCount, fanIn: plan.fanIn });
     let verdict: VerifyResult;
     try {
-      verdict = await verify();
+      verdict = await verify(root.proofRef);
     } catch (error) {
       // The block proof itself went missing or corrupt before verification: prove the block again, once.
       if (lostArtifact(error) !== root.proofRef) throw error;
-      progress.segments.done = 0;
-      progress.aggregation.done = 0;
+      view.segments.done = 0;
+      prover.aggregation.done = 0;
       root = await proveTree();
-      verdict = await verify();
+      verdict = await verify(root.proofRef);
     }
     if (!verdict.valid) {
       throw ApplicationFailure.nonRetryable(
@@ -359,49 +478,148 @@ export async function blockProofWorkflow(rawJob: BlockJobInput): Promise<BlockPr
         FailureTypes.VerificationFailed,
       );
     }
+    return {
+      proofRef: root.proofRef,
+      criticalPathMs: root.criticalPathMs + verdict.provingMs,
+      verifyMs: verdict.provingMs,
+      fanIn: plan.fanIn,
+      aggregationLevels: treeDepth(tree),
+      carried: false,
+    };
+  };
+
+  try {
+    /** Each prover in its own scope: the quorum stops the ones it no longer needs. */
+    const scopes = new Map<string, CancellationScope>();
+    const proofs = new Map<string, ProverProof>();
+    const failures = new Map<string, unknown>();
+    /** Provers this block stopped because the quorum no longer needs them. */
+    const stopped = new Set<string>();
+    /** The prover whose proof completed the quorum: the block's proof, timings and deadline are its. */
+    let deciding: ProverWork | undefined;
+    const outcomes = work.map((prover) => {
+      const { view } = prover;
+      const scope = new CancellationScope();
+      scopes.set(view.key, scope);
+      view.startedAt = Date.now();
+      return scope
+        .run(() => proveWith(prover))
+        .then(
+          (proof) => {
+            proofs.set(view.key, proof);
+            const counted: CountedProof = {
+              prover: view.prover,
+              gpuClass: prover.run.gpuClass,
+              proofRef: proof.proofRef,
+              verified: true,
+              provingMs: proof.criticalPathMs,
+              gpuMs: proof.carried ? (carried.get(view.key)?.gpuMs ?? 0) : prover.gpuMs,
+            };
+            const standing = quorum.verified(counted);
+            Object.assign(view, {
+              status: 'verified',
+              proofRef: proof.proofRef,
+              provingMs: proof.criticalPathMs,
+              gpuMs: counted.gpuMs,
+              counted: standing === 'counted',
+              late: standing === 'late',
+              carried: proof.carried,
+            });
+            progress.verifiedRefs?.push(proof.proofRef);
+            if (standing === 'counted' && quorum.reached) deciding = prover;
+          },
+          (error: unknown) => {
+            // Stopped by the quorum: however its node answers (cancelled, or its heartbeat timed out), it was cancelled.
+            if (isCancellation(error) || stopped.has(view.key)) {
+              quorum.cancelled(view.key);
+              view.status = 'cancelled';
+              return;
+            }
+            failures.set(view.key, error);
+            quorum.failed(view.key, describeFailure(error));
+            view.status = 'failed';
+            view.error = clip(describeFailure(error));
+          },
+        )
+        .finally(() => {
+          view.finishedAt = Date.now();
+          view.gpuMs ??= prover.gpuMs;
+        });
+    });
+    await condition(() => quorum.decided);
+    const keepProving = job.proofs?.keepProving ?? false;
+    if (quorum.unreachable || !keepProving) {
+      for (const key of quorum.stillProving()) {
+        stopped.add(key);
+        scopes.get(key)?.cancel();
+      }
+    }
+    if (quorum.unreachable) {
+      // The block ends once the provers it stopped have let go of their GPUs.
+      await Promise.all(outcomes);
+      // One prover: the block fails with that prover's own failure, as it always has.
+      if (single) throw failures.get(work[0].view.key);
+      throw ApplicationFailure.nonRetryable(`quorum not reached: ${quorum.failureReason()}`, FailureTypes.QuorumNotReached);
+    }
+    const decider = deciding as ProverWork;
+    const decided = proofs.get(decider.view.key) as ProverProof;
 
     const startedAt = workflowInfo().startTime.getTime();
     const finishedAt = Date.now();
     const totalMs = finishedAt - startedAt;
-    const criticalPathMs = root.criticalPathMs + verdict.provingMs;
+    const criticalPathMs = decided.criticalPathMs;
     const overheadMs = Math.max(0, totalMs - criticalPathMs);
-    progress.proofRef = root.proofRef;
+    const counted = quorum.counted();
+    progress.proofRef = decided.proofRef;
     setStatus('proved');
-    await settle({ outcome: 'proved', proofRef: root.proofRef, provingMs: criticalPathMs, overheadMs, gpuMs });
+    await settle({
+      outcome: 'proved',
+      proofRef: decided.proofRef,
+      provingMs: criticalPathMs,
+      overheadMs,
+      gpuMs: totalGpuMs(),
+      proofs: counted,
+    });
     if (workflowInfo().parent) {
       // Stay open until the sequencer finalizes this block, so BlockStatus (and the Web UI) follow it to the end.
       await condition(() => finalized);
       setStatus('finalized');
     }
+    // Provers kept proving past the quorum are recorded here as they end (never counted, never waited for by
+    // the chain); stopped ones are waited for until their nodes have let go of them.
+    await Promise.all(outcomes);
     return {
       block,
-      prover: job.prover,
-      gpuClass: job.gpuClass,
-      proofRef: root.proofRef,
+      prover: decider.run.prover,
+      gpuClass: decider.run.gpuClass,
+      proofRef: decided.proofRef,
       verified: true,
-      fanIn: plan.fanIn,
-      aggregationLevels: treeDepth(tree),
+      fanIn: decided.fanIn,
+      aggregationLevels: decided.aggregationLevels,
+      proofs: counted,
+      provers: work.map((prover) => prover.view),
+      quorum: quorum.quorum,
       timings: {
         startedAt,
         finishedAt,
         totalMs,
         criticalPathMs,
         overheadMs,
-        verifyMs: verdict.provingMs,
-        gpuMs,
-        segments: segmentTimings.sort((a, b) => a.index - b.index),
-        aggregationLevels: summarizeLevels(aggregationTimings),
+        verifyMs: decided.verifyMs,
+        gpuMs: totalGpuMs(),
+        segments: decider.segments.sort((a, b) => a.index - b.index),
+        aggregationLevels: summarizeLevels(decider.aggregations),
       },
     };
   } catch (error) {
     if (isCancellation(error)) {
       setStatus('cancelled');
-      await settle({ outcome: 'cancelled', error: 'cancelled' });
+      await settle({ outcome: 'cancelled', error: 'cancelled', proofs: quorum.counted() });
       throw error;
     }
     setStatus('failed');
     progress.error = describeFailure(error);
-    await settle({ outcome: 'failed', error: progress.error });
+    await settle({ outcome: 'failed', error: progress.error, proofs: quorum.counted() });
     throw ApplicationFailure.nonRetryable(`block ${job.chainId}#${job.number} failed: ${progress.error}`, FailureTypes.BlockFailed);
   }
 }

@@ -17,7 +17,8 @@ import { historyToJson } from '../support/history';
  * change with `patched()`, and commit the new folder beside the old ones (old histories keep
  * guarding the runs that are still out there):
  *   npm run histories:record -- --as 2026-12-01
- * Scenarios: a pipelined chain through continue-as-new, with a halt, a retry and a reorg; a
+ * Scenarios: a pipelined chain through continue-as-new, with a halt, a retry and a reorg; a multi-proof
+ * block (2 of 3 provers, the third stopped at the quorum); a
  * block with an aggregation tree; a block whose straggler is hedged; a block that proves a lost
  * artifact again.
  */
@@ -70,6 +71,24 @@ async function main(): Promise<void> {
     const hedgedResult = await hedged.result();
     if (!hedgedResult.timings.segments.some((segment) => segment.hedged)) throw new Error('the straggler was not hedged');
     await save(cluster.client, directBlockWorkflowId('history', 2), 'block-hedged');
+    // Multi-proof: three provers at quorum 2; the third's GPU class has no node, so it is stopped at the quorum.
+    const multi = await cluster.startBlock(
+      simulatedBlock('history', 3, {
+        segments: 2,
+        input: { simulate: { segmentMs: 20, aggregateMs: 5 } },
+        proofs: {
+          provers: [
+            { prover: 'simulated', gpuClass: 'h100', segments: 2 },
+            { prover: 'simulated', gpuClass: 'a100', segments: 3 },
+            { prover: 'simulated', gpuClass: 'no-such-node', segments: 2 },
+          ],
+          quorum: 2,
+        },
+      }),
+    );
+    const multiResult = await multi.result();
+    if (multiResult.provers?.[2]?.status !== 'cancelled') throw new Error('the third prover was not stopped at the quorum');
+    await save(cluster.client, directBlockWorkflowId('history', 3), 'block-multi-proof');
   } finally {
     await cluster.close();
     await server.stop();

@@ -85,10 +85,10 @@ export class TestCluster {
     return pool;
   }
 
-  /** A GPU pool as its own OS process (for kill tests); resolves once it polls. */
-  async spawnGpuPool(gpuClass: GpuClass, gpus: number, identity: string): Promise<ChildProcess> {
+  /** A GPU pool as its own OS process (for kill tests); resolves once it polls. `env` adds to its environment. */
+  async spawnGpuPool(gpuClass: GpuClass, gpus: number, identity: string, env: Record<string, string> = {}): Promise<ChildProcess> {
     const child = spawnEntryPoint('workers/gpu-worker.ts', ['--gpu-class', gpuClass, '--gpus', String(gpus), '--identity', identity], {
-      env: { PROOFLANE_METRICS_PORT: '0' }, // no endpoint: the default port may be taken
+      env: { PROOFLANE_METRICS_PORT: '0', ...env }, // no metrics endpoint: the default port may be taken
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.processes.push(child);
