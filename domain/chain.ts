@@ -7,6 +7,7 @@ import {
   HeartbeatTimeoutSchema,
   LeaseSegmentsSchema,
   MAX_PROVERS,
+  proverKey,
   type BlockProofs,
   type CountedProof,
   ProverInputSchema,
@@ -181,7 +182,7 @@ export function resolveProvers(policy: ProofPolicy, defaults: { gpuClass: string
     gpuClass: spec.gpuClass ?? defaults.gpuClass,
     segments: spec.segments ?? defaults.segments,
   }));
-  const keys = runs.map((run) => `${run.prover}@${run.gpuClass}`);
+  const keys = runs.map(proverKey);
   const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
   if (repeated !== undefined)
     throw new Error(`the proof policy lists ${repeated} twice: each prover is a backend on a GPU class, listed once`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { BlockJobInput, BlockSettlement, CountedProof } from '../domain/block';
-import { MAX_PROVERS, PROVER_NAMES } from '../domain/block';
+import { MAX_PROVERS, PROVER_NAMES, proverKey } from '../domain/block';
 import { MAX_AHEAD_LIMIT, type ChainConfig, type ChainConfigBody } from '../domain/chain';
 import { FailureTypes, MAX_REASON_CHARS } from '../domain/failures';
 import { ChainBook, ChainRefusal, FINALIZED_KEPT, STATE_BOUND_BYTES } from '../sequencing/chain-book';
@@ -634,10 +634,8 @@ class World {
           const counted = book.settle(report(workflowId, job, op.outcome, { proofs }), NOW);
           if (op.outcome === 'proved' && counted) {
             // The quorum rule: proved exactly when `quorum` distinct listed provers' proofs are verified, never before.
-            const listed = new Set(
-              (job.proofs?.provers ?? [{ prover: job.prover, gpuClass: job.gpuClass }]).map((run) => `${run.prover}@${run.gpuClass}`),
-            );
-            const distinct = new Set(proofs.map((proof) => `${proof.prover}@${proof.gpuClass}`).filter((key) => listed.has(key)));
+            const listed = new Set((job.proofs?.provers ?? [{ prover: job.prover, gpuClass: job.gpuClass }]).map(proverKey));
+            const distinct = new Set(proofs.map(proverKey).filter((key) => listed.has(key)));
             const quorum = job.proofs?.quorum ?? 1;
             const entry = book.entry(job.number);
             expect(entry?.status).toBe(distinct.size >= quorum ? 'proved' : 'failed');
@@ -683,7 +681,7 @@ class World {
           const entry = book.entry(proof.number);
           const quorum = entry?.policy?.quorum ?? 1;
           expect(proof.proofs).toHaveLength(quorum);
-          expect(new Set(proof.proofs?.map((counted) => `${counted.prover}@${counted.gpuClass}`)).size).toBe(quorum);
+          expect(new Set(proof.proofs?.map(proverKey)).size).toBe(quorum);
           expect(proof.proofs?.map((counted) => counted.proofRef)).toContain(proof.proofRef);
         }
         return;
