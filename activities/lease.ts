@@ -450,8 +450,9 @@ function linkedAbort(parent: AbortSignal): AbortController {
 
 /** `work`, or a rejection as soon as `signal` aborts (a prover that ignores its signal is left behind). */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  // Before anything else: `work` rejects with the abort reason too, and nobody will wait for it.
   work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

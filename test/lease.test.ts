@@ -217,6 +217,27 @@ describe('a lease on one GPU node', () => {
     expect(on.slots.busy).toBe(0);
   });
 
+  it('starts nothing more on a device once cancelled, even when the cancellation comes while it stores a finished proof', async () => {
+    // The store holds every write until the test lets it go: the lease is cancelled in between.
+    const held: (() => void)[] = [];
+    class HeldStore extends MemoryArtifactStore {
+      override async put(bytes: Uint8Array): Promise<string> {
+        await new Promise<void>((resolve) => held.push(resolve));
+        return super.put(bytes);
+      }
+    }
+    const on = node(2, new HeldStore());
+    const cancel = new AbortController();
+    const running = run(on, leaseInput(2), {}, { signal: cancel.signal });
+    await until(() => held.length === 2);
+    cancel.abort(new Error('block cancelled'));
+    held.forEach((release) => release());
+    await expect(running).rejects.toBeInstanceOf(LeaseFailure);
+    // Both segments were proved; the aggregation they would feed never took a device.
+    expect(on.calls).toEqual(['segment:0#1', 'segment:1#1']);
+    expect(on.slots.busy).toBe(0);
+  });
+
   it('refuses roots that are not nodes of the block tree', () => {
     expect(() => run(node(1), leaseInput(8, { roots: [{ from: 1, to: 5 }] }), {})).toThrow(BadInputError);
     expect(buildAggregationTree(8, 4).to).toBe(8);

@@ -73,6 +73,8 @@ export class GpuSlots implements DeviceSlots {
       this.needed -= 1;
     }
     try {
+      // Cancelled between the grant and now: the device goes back, nothing starts on it.
+      options.signal?.throwIfAborted();
       return await run(device);
     } finally {
       this.release(device);
@@ -165,6 +167,8 @@ export class GpuSlots implements DeviceSlots {
   }
 
   private acquire({ signal, waiting, priority = 5 }: DeviceOptions): Promise<number> {
+    // A unit stopped before it asked (its lease cancelled while it stored a proof) takes no device.
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     const device = this.waiters.length === 0 ? this.free.shift() : undefined;
     if (device !== undefined) return Promise.resolve(device);
     return new Promise<number>((resolve, reject) => {
