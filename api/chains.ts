@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { proverKey, type BlockProofResult, type ProverProgress, type ProverStatus } from '../domain/block';
+import { proverKey, type BlockProgress, type BlockProofResult, type ProverProgress, type ProverStatus } from '../domain/block';
 import { workflowUiUrl, type TemporalSettings } from '../config/temporal';
 import {
   applyChainConfig,
@@ -45,6 +45,7 @@ import {
   haltChainUpdate,
   submitBlockUpdate,
 } from '../workflows/definitions';
+import { EndedRunProgress } from './ended-runs';
 import { KeyedLimiter, LimiterBusyError, LimiterTimeoutError } from './keyed-limiter';
 import type { Logger } from '../observability/logger';
 import { BlockWorkViewSchema, type BlockProversView, type BlockView, type BlockWorkView, type ChainView } from './schemas';
@@ -121,10 +122,15 @@ export interface ChainServiceOptions {
 
 /** Requests to one sequencer at once; more wait their turn. */
 const CALLS_PER_CHAIN = 8;
+/** Block workflow progress queries of one chain at once; more wait their turn. */
+const PROGRESS_QUERIES_PER_CHAIN = 16;
 
 /** Everything the API asks of Temporal, through the client only. */
 export class ChainService {
   private readonly callsPerChain: KeyedLimiter;
+  /** Block workflow progress queries of one chain at once (a block list asks one per block in flight). */
+  private readonly progressQueries = new KeyedLimiter(PROGRESS_QUERIES_PER_CHAIN);
+  private readonly endedRuns = new EndedRunProgress();
   private readonly timeoutMs: number;
 
   constructor(private readonly options: ChainServiceOptions) {
@@ -477,13 +483,11 @@ export class ChainService {
     if (entry.policy) view.proofs = proversOf(entry);
     // A multi-proof block's workflow knows each prover's state, late proofs (keepProving) included, also after its quorum.
     if (entry.status === 'proving' || (entry.policy && entry.status !== 'queued')) {
-      try {
-        const progress = await this.options.client.workflow.getHandle(entry.workflowId).query(blockProgressQuery);
+      const progress = await this.progressOf(chainId, entry);
+      if (progress) {
         if (entry.status === 'proving') view.segments = progress.segments;
         if (entry.status === 'proving' && progress.status === 'aggregating') view.status = 'aggregating';
         if (view.proofs && progress.provers) view.proofs.provers = progress.provers;
-      } catch {
-        // just started: no progress to show yet
       }
     }
     if (entry.deadlineAt !== undefined) {
@@ -494,6 +498,27 @@ export class ChainService {
     if (entry.proofRef) view.proof = { ref: entry.proofRef, verified: true };
     if (entry.error) view.error = entry.error;
     return view;
+  }
+
+  /**
+   * A block workflow run's own progress, or undefined where it cannot answer yet (just started). A
+   * multi-proof run whose provers have all ended is asked once (`EndedRunProgress`); the queries
+   * of one chain's block list run a few at a time, so a first look at a long list of closed runs
+   * (each answers by replaying its history) does not flood the workers.
+   */
+  private async progressOf(chainId: string, entry: BlockEntry): Promise<BlockProgress | undefined> {
+    const { runId } = entry;
+    const known = runId !== undefined ? this.endedRuns.get(entry.workflowId, runId) : undefined;
+    if (known) return known;
+    try {
+      const progress = await this.progressQueries.run(chainId, () =>
+        this.options.client.workflow.getHandle(entry.workflowId, runId).query(blockProgressQuery),
+      );
+      if (runId !== undefined) this.endedRuns.remember(entry.workflowId, runId, progress);
+      return progress;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The Temporal Web UI page of a workflow. */
