@@ -32,7 +32,7 @@ describe('the progress the API keeps of ended block runs', () => {
     // keepProving: finalized, but a late prover still proves, so its answer will change.
     runs.remember('block-a-2', 'run-1', progress('verified', 'proving'));
     runs.remember('block-a-3', 'run-1', progress('verified', 'aggregating'));
-    // A single-prover run has no provers to judge by: its progress is asked while it proves only.
+    // A run of a build before multi-proof names no provers: nothing to judge it by, so it is asked again.
     runs.remember('block-a-4', 'run-1', { ...progress(), provers: undefined });
     expect(runs.get('block-a-1', 'run-1')?.provers?.map((entry) => entry.status)).toEqual(['verified', 'cancelled', 'failed']);
     expect(runs.get('block-a-2', 'run-1')).toBeUndefined();

@@ -19,10 +19,22 @@ import { useTestStack } from './support/stack';
  * speeds on a loaded machine.
  */
 
-/** Opened once by the test; every segment of a gated prover waits for it, heartbeating. */
+/** Closed until the test opens it (`hold` closes it again); every segment of a gated prover waits for it, heartbeating. */
 class Gate {
-  open!: () => void;
-  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  private release: () => void = () => undefined;
+  opened: Promise<void> = this.closed();
+
+  open(): void {
+    this.release();
+  }
+
+  hold(): void {
+    this.opened = this.closed();
+  }
+
+  private closed(): Promise<void> {
+    return new Promise<void>((resolve) => (this.release = resolve));
+  }
 }
 
 /** The simulated prover, each segment held until its gate opens (a node that is still busy). */
@@ -49,6 +61,7 @@ const prover = (settings: Partial<Simulation>, gate?: Gate): ProverRegistry =>
 describe('multi-proof: a block proved by several provers, finalized at a quorum', () => {
   const lateForgerGate = new Gate();
   const lateGate = new Gate();
+  const soundGate = new Gate();
   const stack = useTestStack({
     pools: [
       ['fast', 2, 'fast-node', prover({ segmentMs: 100, aggregateMs: 10 })],
@@ -61,6 +74,9 @@ describe('multi-proof: a block proved by several provers, finalized at a quorum'
       ['late-forger', 2, 'late-forger-node', prover({ segmentMs: 20, aggregateMs: 5, forgeProofs: true }, lateForgerGate)],
       // Sound, and proving only once the test has seen the block finalize.
       ['late', 2, 'late-node', prover({ segmentMs: 20, aggregateMs: 5 }, lateGate)],
+      // Sound, and proving only once the test has seen what must come before the quorum.
+      ['sound-a', 2, 'sound-a-node', prover({ segmentMs: 50, aggregateMs: 5 }, soundGate)],
+      ['sound-b', 2, 'sound-b-node', prover({ segmentMs: 50, aggregateMs: 5 }, soundGate)],
     ],
     api: {},
   });
@@ -99,16 +115,25 @@ describe('multi-proof: a block proved by several provers, finalized at a quorum'
 
   it('never counts a forger: it fails, named in the block view, and the two sound provers make the quorum', async () => {
     const chainId = uniqueChain('forger');
-    await stack.api.configure(chainId, policy(['forger', 'fast', 'mid'], 2));
+    soundGate.hold();
+    await stack.api.configure(chainId, policy(['forger', 'sound-a', 'sound-b'], 2));
     await stack.api.submit(chainId, 0);
+    // The forger's proof fails verification while the sound provers are still at work.
+    const forger = await waitFor('the forger to fail', async () => {
+      const now = await proversOf(chainId, 0);
+      return now.forger?.status === 'failed' ? now.forger : undefined;
+    });
+    expect(forger).toMatchObject({ counted: false, error: expect.stringMatching(/failed verification/) });
+    expect((await stack.api.block(chainId, 0)).status).toBe('proving');
+    soundGate.open();
     await stack.api.waitUntilFinalized(chainId, 0);
     const provers = await proversOf(chainId, 0);
-    expect(provers.forger).toMatchObject({ status: 'failed', counted: false, error: expect.stringMatching(/failed verification/) });
+    expect(provers.forger).toMatchObject({ status: 'failed', counted: false });
     expect(
       published(chainId, 0)
         .proofs?.map((proof) => proof.gpuClass)
         .sort(),
-    ).toEqual(['fast', 'mid']);
+    ).toEqual(['sound-a', 'sound-b']);
   });
 
   it('2-of-2 with a forger fails the block as soon as the quorum is out of reach, naming the forger', async () => {
@@ -183,24 +208,27 @@ describe('multi-proof: a block proved by several provers, finalized at a quorum'
       proofs: {
         provers: [
           { prover: 'simulated', gpuClass: 'doomed' },
-          { prover: 'simulated', gpuClass: 'fast', segments: 8 },
-          { prover: 'simulated', gpuClass: 'mid', segments: 8 },
+          { prover: 'simulated', gpuClass: 'sound-a', segments: 8 },
+          { prover: 'simulated', gpuClass: 'sound-b', segments: 8 },
         ],
         quorum: 2,
       },
     });
+    // The other two prove only once the doomed node is dead: the quorum comes after the kill.
+    soundGate.hold();
     await stack.api.submit(chainId, 0);
     await waitFor('the doomed node to hold its share of the block', async () => {
       const provers = await proversOf(chainId, 0);
       return (provers.doomed?.segments.running ?? 0) > 0 ? true : undefined;
     });
     await stopProcess(doomed, 'SIGKILL', 5_000);
-    expect((await stack.api.block(chainId, 0)).status).not.toBe('finalized');
+    expect((await stack.api.block(chainId, 0)).status).toBe('proving');
+    soundGate.open();
     await stack.api.waitUntilFinalized(chainId, 0);
     const provers = await waitFor('the dead node to be let go', async () => {
       const now = await proversOf(chainId, 0);
       return now.doomed?.status === 'cancelled' ? now : undefined;
     });
-    expect([provers.fast.counted, provers.mid.counted]).toEqual([true, true]);
+    expect([provers['sound-a'].counted, provers['sound-b'].counted]).toEqual([true, true]);
   });
 });
