@@ -646,13 +646,13 @@ export class ChainBook {
     const entry = this.blocks.get(number) as BlockEntry;
     entry.status = 'finalized';
     entry.finalizedAt = now;
-    // Published with the block; its workflow keeps every prover's record. Not carried any longer.
-    delete entry.proofs;
     this.state.finalizedHead = entry.number;
     this.state.nextNumber = entry.number + this.state.config.every;
     this.state.lastFinalizedAt = now;
     this.count('finalized');
     this.onFinalized?.(entry);
+    // Published with the block (and reported with it, above); its workflow keeps every prover's record. Not carried any longer.
+    delete entry.proofs;
   }
 
   private takePending(): PendingPublication {

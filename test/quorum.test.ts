@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { proverKey, type CountedProof, type ProverRun } from '../domain/block';
 import { ChainBook } from '../sequencing/chain-book';
+import { finalizedReport } from '../sequencing/finalized-report';
+import type { BlockFinalizedReport } from '../workflows/sinks';
 import { ProofQuorum } from '../domain/quorum';
 import type { ChainConfig } from '../domain/chain';
 
@@ -167,5 +169,36 @@ describe('chain book: multi-proof', () => {
     expect(book.entry(0)?.status).toBe('proved');
     const batch = book.nextPublication();
     expect(batch?.proofs[0].proofs?.map(proverKey)).toEqual(['simulated@fast', 'groth16@h100']);
+  });
+
+  it("reports a finalized block to the metrics under the prover whose proof completed the quorum, with every prover's GPU time", () => {
+    const reports: BlockFinalizedReport[] = [];
+    const book = ChainBook.create('multi', CONFIG, { onFinalized: (entry) => reports.push(finalizedReport('multi', entry)) });
+    book.submit({ number: 0, hash }, 0);
+    const [start] = book.nextStarts(1, 0);
+    const runs = start.job.proofs!.provers;
+    // The slow prover verified first, groth16 second: groth16's proof is the block's.
+    const proofs = [proofOf(runs[1], 1), proofOf(runs[2], 2)];
+    book.settle(
+      {
+        workflowId: start.workflowId,
+        number: 0,
+        hash,
+        outcome: 'proved',
+        segments: { total: 1, done: 1, running: 0, failed: 0 },
+        proofRef: proofs[1].proofRef,
+        proofs,
+        provingMs: 10,
+        gpuMs: 80,
+      },
+      1_000,
+    );
+    book.nextPublication();
+    book.published(2_000);
+    expect(reports).toEqual([
+      expect.objectContaining({ number: 0, prover: 'groth16', gpuClass: 'h100', provingMs: 10, gpuMs: 80, finalizedAt: 2_000 }),
+    ]);
+    // The counted proofs went out with the publication; the book no longer carries them.
+    expect(book.entry(0)?.proofs).toBeUndefined();
   });
 });

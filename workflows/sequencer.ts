@@ -19,6 +19,7 @@ import type { BlockEntry, ChainConfig, ChainState } from '../domain/chain';
 import { describeFailure, FailureTypes } from '../domain/failures';
 import { blockSearchAttributes, ORCHESTRATION_TASK_QUEUE } from '../domain/names';
 import { ChainBook, ChainRefusal, type BlockStart, type PendingPublication } from '../sequencing/chain-book';
+import { finalizedReport } from '../sequencing/finalized-report';
 import { blockProofWorkflow } from './block';
 import {
   blockEntryQuery,
@@ -85,7 +86,8 @@ const localPublication = proxyLocalActivities<Pick<OrchestrationActivities, 'pub
 export async function chainSequencerWorkflow(input: SequencerInput): Promise<void> {
   const options = {
     finalizedKept: input.finalizedKept,
-    onFinalized: (entry: Readonly<BlockEntry>) => reportFinalized(input.chainId, entry),
+    // A sink: outside the history, never called on replay.
+    onFinalized: (entry: Readonly<BlockEntry>) => chainEvents.blockFinalized(finalizedReport(input.chainId, entry)),
   };
   const book = input.state ? ChainBook.fromState(input.state, options) : ChainBook.create(input.chainId, input.config, options);
   const publication = patched(LOCAL_PUBLICATION_PATCH) ? localPublication : orchestration;
@@ -346,27 +348,6 @@ export async function chainSequencerWorkflow(input: SequencerInput): Promise<voi
     const batch = book.nextPublication();
     if (batch) void publish(batch);
   }
-}
-
-/** Tells the worker's metrics of a finalized block (a sink: outside the history, never on replay). */
-function reportFinalized(chainId: string, entry: Readonly<BlockEntry>): void {
-  const { number, workflowId, gpuClass, prover, submittedAt, startedAt, provedAt, finalizedAt, deadlineAt, provingMs, overheadMs, gpuMs } =
-    entry;
-  chainEvents.blockFinalized({
-    chainId,
-    number,
-    workflowId,
-    gpuClass,
-    prover,
-    submittedAt,
-    finalizedAt: finalizedAt ?? submittedAt,
-    startedAt,
-    provedAt,
-    deadlineAt,
-    provingMs,
-    overheadMs,
-    gpuMs,
-  });
 }
 
 /**
