@@ -1,4 +1,6 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ProverRegistry } from '../provers/registry';
+import { DEFAULT_SIMULATION, SimulatedProver, type Simulation } from '../provers/simulated';
 import { blockHash, uniqueChain, waitFor } from './support/cluster';
 import { useTestStack } from './support/stack';
 
@@ -8,9 +10,21 @@ import { useTestStack } from './support/stack';
  */
 const CHROMIUM = process.env.PROOFLANE_CHROMIUM ?? '/usr/bin/chromium';
 const node = 'page-node';
+/** A GPU node whose simulated prover has its own speed. */
+const prover = (settings: Partial<Simulation>): ProverRegistry =>
+  new Map([['simulated', new SimulatedProver({ ...DEFAULT_SIMULATION, ...settings })]]) as ProverRegistry;
 
 describe('the live chain page', () => {
-  const stack = useTestStack({ pools: [['h100', 4, node]], api: {} });
+  const stack = useTestStack({
+    pools: [
+      ['h100', 4, node],
+      // A multi-proof chain's provers: two that finish, one far slower than the test waits.
+      ['page-quick', 2, 'page-quick-node', prover({ segmentMs: 100, aggregateMs: 10 })],
+      ['page-steady', 2, 'page-steady-node', prover({ segmentMs: 300, aggregateMs: 10 })],
+      ['page-stuck', 2, 'page-stuck-node', prover({ segmentMs: 600_000, aggregateMs: 10 })],
+    ],
+    api: {},
+  });
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
@@ -80,6 +94,31 @@ describe('the live chain page', () => {
     const view = await api.block(chainId, 1);
     await expect(page.locator('.row[data-block="1"] a.number').getAttribute('href')).resolves.toBe(view.uiUrl);
 
+    expect(problems).toEqual([]);
+  });
+
+  it('draws a lane per prover of a multi-proof block: the two whose proofs counted, and the one stopped at the quorum', async () => {
+    const chainId = uniqueChain('page-quorum');
+    const api = stack.api;
+    const gpuClasses = ['page-quick', 'page-steady', 'page-stuck'];
+    await api.configureChain(chainId, {
+      mode: 'pipelined',
+      startNumber: 0,
+      defaults: { segments: 2 },
+      proofs: { provers: gpuClasses.map((gpuClass) => ({ prover: 'simulated', gpuClass })), quorum: 2 },
+    });
+    await api.submitBlock(chainId, { number: 0, hash: blockHash(chainId, 0) });
+    await page.goto(`${api.baseUrl}/chains/${chainId}`);
+    await page.locator('.row[data-block="0"][data-status="finalized"]').waitFor({ timeout: 30_000 });
+    const lane = (gpuClass: string) => `.row[data-block="0"] .lane[data-prover="simulated@${gpuClass}"]`;
+    const shows = (selector: string, count = 1) =>
+      waitFor(`${count} × ${selector}`, async () => ((await page.locator(selector).count()) === count ? true : undefined), 30_000);
+    await shows(`${lane('page-quick')}[data-status="verified"][data-counted="true"]`);
+    await shows(`${lane('page-steady')}[data-status="verified"][data-counted="true"]`);
+    await shows(`${lane('page-stuck')}[data-status="cancelled"][data-counted="false"]`);
+    await expect(page.locator(`${lane('page-quick')} .prover`).textContent()).resolves.toBe('page-quick · counted');
+    await expect(page.locator(`${lane('page-stuck')} .prover`).textContent()).resolves.toBe('page-stuck · cancelled');
+    await shows('.row[data-block="0"] .lane .span', 3);
     expect(problems).toEqual([]);
   });
 

@@ -120,7 +120,11 @@ function renderBlocks(blocks, works, now) {
     const submitted = time(block.timings?.submittedAt) ?? now;
     const end = time(block.timings?.finalizedAt) ?? (FINAL.has(block.status) ? (time(block.timings?.provedAt) ?? now) : now);
     const deadline = time(block.deadline?.at);
-    return Math.max(end - submitted, deadline !== undefined ? deadline - submitted : 0, 1);
+    // A prover stopped at the quorum (or kept proving) may end after the block did.
+    const proverEnds = (block.proofs?.provers ?? []).map((prover) =>
+      prover.startedAt === undefined ? 0 : (prover.finishedAt ?? now) - submitted,
+    );
+    return Math.max(end - submitted, deadline !== undefined ? deadline - submitted : 0, ...proverEnds, 1);
   });
   const scale = Math.max(...spans, 1000);
   const at = (ms) => `${Math.max(0, Math.min(100, (ms / scale) * 100))}%`;
@@ -190,6 +194,7 @@ function renderBlocks(blocks, works, now) {
       element('span', { class: `status ${block.status}`, text: status }),
       bar,
       figures,
+      ...proverLanes(block, submitted, now, at, width),
     );
   });
   const timeline = document.getElementById('timeline');
@@ -200,6 +205,43 @@ function renderBlocks(blocks, works, now) {
       element('span', {}, element('span', { class: 'swatch', style: { background: colour } }), document.createTextNode(worker)),
     ),
   );
+}
+
+/** What a prover's lane says of it: counted, late or carried when verified, else its status. */
+function proverOutcome(prover) {
+  if (prover.status !== 'verified') return prover.status;
+  if (prover.counted) return prover.carried ? 'counted (carried)' : 'counted';
+  return prover.late ? 'late' : 'verified';
+}
+
+/** A multi-proof block's provers, one lane each under its bar, on the same time scale. */
+function proverLanes(block, submitted, now, at, width) {
+  return (block.proofs?.provers ?? []).map((prover) => {
+    const outcome = proverOutcome(prover);
+    const track = element('div', { class: 'track' });
+    if (prover.startedAt !== undefined) {
+      const end = prover.finishedAt ?? now;
+      const figures = [
+        prover.provingMs !== undefined ? `proving ${ms(prover.provingMs)}` : '',
+        prover.gpuMs !== undefined ? `${(prover.gpuMs / 1000).toFixed(1)} GPU·s` : '',
+        prover.error ?? '',
+      ].filter(Boolean);
+      track.append(
+        element('div', {
+          class: `span ${prover.status}${prover.counted ? ' counted' : ''}${prover.late ? ' late' : ''}`,
+          title: [`${prover.key}: ${outcome}`, ...figures].join(' · '),
+          style: { left: at(prover.startedAt - submitted), width: width(prover.startedAt, end) },
+        }),
+      );
+    }
+    return element(
+      'div',
+      { class: 'lane', 'data-prover': prover.key, 'data-status': prover.status, 'data-counted': String(prover.counted) },
+      element('span', { class: 'prover', title: prover.key, text: `${prover.gpuClass} · ${outcome}` }),
+      track,
+      element('span', { class: 'reason', title: prover.error ?? '', text: prover.error ?? '' }),
+    );
+  });
 }
 
 async function refresh() {
