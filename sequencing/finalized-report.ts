@@ -8,7 +8,9 @@ import type { BlockFinalizedReport } from '../workflows/sinks';
  */
 export function finalizedReport(chainId: string, entry: Readonly<BlockEntry>): BlockFinalizedReport {
   const { number, workflowId, submittedAt, startedAt, provedAt, finalizedAt, deadlineAt, provingMs, overheadMs, gpuMs } = entry;
-  const deciding = entry.proofs?.find((proof) => proof.proofRef === entry.proofRef);
+  // Counted proofs are in the order they verified, so the last one with the block's proof reference
+  // completed the quorum (two deterministic provers can make byte-identical proofs: same reference).
+  const deciding = [...(entry.proofs ?? [])].reverse().find((proof) => proof.proofRef === entry.proofRef);
   return {
     chainId,
     number,
