@@ -117,7 +117,7 @@ describe('the live chain page', () => {
     await shows(`${lane('page-steady')}[data-status="verified"][data-counted="true"]`);
     await shows(`${lane('page-stuck')}[data-status="cancelled"][data-counted="false"]`);
     await expect(page.locator(`${lane('page-quick')} .prover`).textContent()).resolves.toBe('page-quick · counted');
-    await expect(page.locator(`${lane('page-stuck')} .prover`).textContent()).resolves.toBe('page-stuck · cancelled');
+    await expect(page.locator(`${lane('page-stuck')} .prover`).textContent()).resolves.toBe('page-stuck · stopped at quorum');
     await shows('.row[data-block="0"] .lane .span', 3);
     expect(problems).toEqual([]);
   });

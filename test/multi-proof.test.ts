@@ -22,13 +22,18 @@ import { useTestStack } from './support/stack';
 /** Closed until the test opens it (`hold` closes it again); every segment of a gated prover waits for it, heartbeating. */
 class Gate {
   private release: () => void = () => undefined;
+  private isOpen = false;
   opened: Promise<void> = this.closed();
 
   open(): void {
+    this.isOpen = true;
     this.release();
   }
 
+  /** Closes an open gate; a gate still closed stays as it is (a failed test's waiters are let go by the next `open`). */
   hold(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
     this.opened = this.closed();
   }
 

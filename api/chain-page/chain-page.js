@@ -116,15 +116,17 @@ function renderChain(chain, now) {
 
 function renderBlocks(blocks, works, now) {
   // One time scale for every row: the slowest block shown (or its time so far) fills the bar.
-  const spans = blocks.map((block) => {
+  const ends = blocks.map(
+    (block) => time(block.timings?.finalizedAt) ?? (FINAL.has(block.status) ? (time(block.timings?.provedAt) ?? now) : now),
+  );
+  const spans = blocks.map((block, index) => {
     const submitted = time(block.timings?.submittedAt) ?? now;
-    const end = time(block.timings?.finalizedAt) ?? (FINAL.has(block.status) ? (time(block.timings?.provedAt) ?? now) : now);
     const deadline = time(block.deadline?.at);
     // A prover stopped at the quorum (or kept proving) may end after the block did.
     const proverEnds = (block.proofs?.provers ?? []).map((prover) =>
-      prover.startedAt === undefined ? 0 : (prover.finishedAt ?? now) - submitted,
+      prover.startedAt === undefined || block.status === 'queued' ? 0 : proverEnd(prover, block, ends[index], now) - submitted,
     );
-    return Math.max(end - submitted, deadline !== undefined ? deadline - submitted : 0, ...proverEnds, 1);
+    return Math.max(ends[index] - submitted, deadline !== undefined ? deadline - submitted : 0, ...proverEnds, 1);
   });
   const scale = Math.max(...spans, 1000);
   const at = (ms) => `${Math.max(0, Math.min(100, (ms / scale) * 100))}%`;
@@ -194,7 +196,7 @@ function renderBlocks(blocks, works, now) {
       element('span', { class: `status ${block.status}`, text: status }),
       bar,
       figures,
-      ...proverLanes(block, submitted, now, at, width),
+      ...proverLanes(block, submitted, ends[index], now, at, width),
     );
   });
   const timeline = document.getElementById('timeline');
@@ -207,20 +209,31 @@ function renderBlocks(blocks, works, now) {
   );
 }
 
-/** What a prover's lane says of it: counted, late or carried when verified, else its status. */
-function proverOutcome(prover) {
+/** What a prover's lane says of it: counted, late or carried when verified, stopped when its block's quorum stopped it, else its status. */
+function proverOutcome(prover, block) {
+  if (prover.status === 'cancelled' && (block.status === 'proved' || block.status === 'finalized')) return 'stopped at quorum';
   if (prover.status !== 'verified') return prover.status;
   if (prover.counted) return prover.carried ? 'counted (carried)' : 'counted';
   return prover.late ? 'late' : 'verified';
 }
 
-/** A multi-proof block's provers, one lane each under its bar, on the same time scale. */
-function proverLanes(block, submitted, now, at, width) {
+/**
+ * Where a prover's lane ends: when it finished; while it runs, now. A failed or cancelled block's
+ * workflow may close before its provers report an end: their lanes end with the block.
+ */
+function proverEnd(prover, block, blockEnd, now) {
+  if (prover.finishedAt !== undefined) return prover.finishedAt;
+  return block.status === 'failed' || block.status === 'cancelled' ? Math.max(prover.startedAt, blockEnd) : now;
+}
+
+/** A multi-proof block's provers (once it started), one lane each under its bar, on the same time scale. */
+function proverLanes(block, submitted, blockEnd, now, at, width) {
+  if (block.status === 'queued') return [];
   return (block.proofs?.provers ?? []).map((prover) => {
-    const outcome = proverOutcome(prover);
+    const outcome = proverOutcome(prover, block);
     const track = element('div', { class: 'track' });
     if (prover.startedAt !== undefined) {
-      const end = prover.finishedAt ?? now;
+      const end = proverEnd(prover, block, blockEnd, now);
       const figures = [
         prover.provingMs !== undefined ? `proving ${ms(prover.provingMs)}` : '',
         prover.gpuMs !== undefined ? `${(prover.gpuMs / 1000).toFixed(1)} GPU·s` : '',
