@@ -2,12 +2,9 @@ import { Context } from '@temporalio/activity';
 import type { WorkReceipt } from '../domain/block';
 import type { ProverRegistry } from '../provers/registry';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../domain/failures';
-import { BadInputError, ProverFailedError } from '../provers/backend';
 import { readArtifact, readBlockInput } from './artifacts';
 import { LeaseFailure, LeaseRun } from './lease';
-import { backendFor, runProverWork, type FailedAttemptCost } from './prover-context';
+import { activityFailureOf, backendFor, runProverWork } from './prover-context';
 import type { AggregateProofsInput, GpuActivities, LeaseResult, ProveLeaseInput, ProveSegmentInput } from './types';
 
 export interface DeviceOptions {
@@ -66,10 +63,7 @@ export function createGpuActivities(deps: {
           gpuMs: lostMs + (finishedAt - deviceSince),
         };
       },
-      {
-        signal: context.cancellationSignal,
-        waiting: () => context.heartbeat(heartbeatDetails()),
-      },
+      { signal: context.cancellationSignal, waiting: () => context.heartbeat(heartbeatDetails()) },
     );
   }
 
@@ -102,21 +96,9 @@ export function createGpuActivities(deps: {
         return await run.run();
       } catch (error) {
         // A lease that cannot even be laid out (its roots are not nodes of the block's tree) is bad input too.
-        if (error instanceof BadInputError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
-        if (!(error instanceof LeaseFailure)) throw error;
-        const cause = error.cause;
-        if (cause instanceof BadInputError) throw ApplicationFailure.nonRetryable(cause.message, FailureTypes.BadInput);
-        // The block's budget for prover errors is spent: the lease fails for good, with what it cost.
-        if (cause instanceof ProverFailedError) {
-          const cost: FailedAttemptCost = { gpuMs: error.gpuMs };
-          throw ApplicationFailure.create({
-            message: cause.message,
-            type: FailureTypes.ProverFailed,
-            nonRetryable: true,
-            details: [cost],
-          });
-        }
-        throw cause;
+        if (!(error instanceof LeaseFailure)) throw activityFailureOf(error, 0);
+        // A prover error out of a lease has spent the block's budget (the lease retried it on the node).
+        throw activityFailureOf(error.cause, error.gpuMs, { spent: true });
       }
     },
 
@@ -126,16 +108,7 @@ export function createGpuActivities(deps: {
       return timed((device, heartbeatDetails) =>
         runProverWork(
           device,
-          (context) =>
-            backend.proveSegment(
-              {
-                block: task.block,
-                input,
-                index: task.index,
-                segmentCount: task.segmentCount,
-              },
-              context,
-            ),
+          (context) => backend.proveSegment({ block: task.block, input, index: task.index, segmentCount: task.segmentCount }, context),
           task.priorAttempts,
           heartbeatDetails,
         ),
@@ -151,17 +124,7 @@ export function createGpuActivities(deps: {
       return timed((device, heartbeatDetails) =>
         runProverWork(
           device,
-          (context) =>
-            backend.aggregate(
-              {
-                block: task.block,
-                input,
-                from: task.from,
-                to: task.to,
-                children,
-              },
-              context,
-            ),
+          (context) => backend.aggregate({ block: task.block, input, from: task.from, to: task.to, children }, context),
           task.priorAttempts,
           heartbeatDetails,
         ),

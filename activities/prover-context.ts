@@ -41,14 +41,26 @@ export async function runProverWork<T>(
   try {
     return await work(context);
   } catch (error) {
-    if (error instanceof BadInputError) throw ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
-    // The GPU time the failed attempt cost travels with the failure: the block counts it.
-    if (error instanceof ProverFailedError) {
-      const failedAttempt: FailedAttemptCost = { gpuMs: Date.now() - began };
-      throw ApplicationFailure.create({ message: error.message, type: FailureTypes.ProverFailed, details: [failedAttempt] });
-    }
-    throw error;
+    throw activityFailureOf(error, Date.now() - began);
   }
+}
+
+/**
+ * What a prover's error becomes when it leaves an activity: bad input fails for good; a prover
+ * failure carries the GPU time it cost (the block counts it), for good once `spent` says the
+ * block's budget for prover errors is used up (a lease retries on its node first); anything else
+ * (cancellation, a lost store) goes out as it is.
+ */
+export function activityFailureOf(error: unknown, gpuMs: number, options: { spent?: boolean } = {}): unknown {
+  if (error instanceof BadInputError) return ApplicationFailure.nonRetryable(error.message, FailureTypes.BadInput);
+  if (!(error instanceof ProverFailedError)) return error;
+  const cost: FailedAttemptCost = { gpuMs };
+  return ApplicationFailure.create({
+    message: error.message,
+    type: FailureTypes.ProverFailed,
+    ...(options.spent ? { nonRetryable: true } : {}),
+    details: [cost],
+  });
 }
 
 /** What a ProverFailed failure carries: the GPU time of the attempt that failed. */

@@ -172,6 +172,16 @@ export const CountedProofSchema = z.object({
 });
 export type CountedProof = z.infer<typeof CountedProofSchema>;
 
+/** A quorum above the provers listed can never be reached: the refinement a chain's policy and a block's job share. */
+export function refuseUnreachableQuorum(proofs: { quorum: number; provers: readonly unknown[] }, context: z.RefinementCtx): void {
+  if (proofs.quorum > proofs.provers.length)
+    context.addIssue({
+      code: 'custom',
+      path: ['quorum'],
+      message: `quorum ${proofs.quorum} is more than the ${proofs.provers.length} provers listed`,
+    });
+}
+
 /** Which provers prove a block and how many verified proofs make it `proved` (absent on a job: its one prover, quorum 1). */
 export const BlockProofsSchema = z
   .object({
@@ -186,12 +196,7 @@ export const BlockProofsSchema = z
     carried: z.array(CountedProofSchema).max(MAX_PROVERS).default([]),
   })
   .superRefine((proofs, context) => {
-    if (proofs.quorum > proofs.provers.length)
-      context.addIssue({
-        code: 'custom',
-        path: ['quorum'],
-        message: `quorum ${proofs.quorum} is more than the ${proofs.provers.length} provers`,
-      });
+    refuseUnreachableQuorum(proofs, context);
     const keys = proofs.provers.map(proverKey);
     if (new Set(keys).size !== keys.length)
       context.addIssue({

@@ -8,6 +8,7 @@ import {
   LeaseSegmentsSchema,
   MAX_PROVERS,
   proverKey,
+  refuseUnreachableQuorum,
   type BlockProofs,
   type CountedProof,
   ProverInputSchema,
@@ -68,14 +69,7 @@ export const ProofPolicySchema = z
     keepProving: z.boolean().default(false),
   })
   .strict()
-  .superRefine((policy, context) => {
-    if (policy.quorum > policy.provers.length)
-      context.addIssue({
-        code: 'custom',
-        path: ['quorum'],
-        message: `quorum ${policy.quorum} is more than the ${policy.provers.length} provers listed`,
-      });
-  });
+  .superRefine(refuseUnreachableQuorum);
 export type ProofPolicy = z.infer<typeof ProofPolicySchema>;
 
 export const ChainConfigBodySchema = z

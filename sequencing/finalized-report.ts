@@ -4,7 +4,7 @@ import type { BlockFinalizedReport } from '../workflows/sinks';
 /**
  * What the sequencer tells its worker's metrics of a finalized block. A multi-proof block is
  * labelled with the prover whose proof completed its quorum (the block's proof, whose time is the
- * block's `provingMs`); its `gpuMs` counts every prover.
+ * block's `provingMs`); its `gpuMs` counts the provers' work finished by the quorum.
  */
 export function finalizedReport(chainId: string, entry: Readonly<BlockEntry>): BlockFinalizedReport {
   const { number, workflowId, submittedAt, startedAt, provedAt, finalizedAt, deadlineAt, provingMs, overheadMs, gpuMs } = entry;
